@@ -133,6 +133,7 @@ class Problem:
     node_id: str | None = None
     param: str | None = None
     path: str | None = None  # JSON path in the file, e.g. "nodes[3].params.radius"
+    severity: str = "error"  # "error" stops evaluation; "warning" is reported only
 
     def __str__(self) -> str:
         where = []
@@ -143,10 +144,13 @@ class Problem:
         if not where and self.path:
             where.append(self.path)
         prefix = ", ".join(where)
-        return f"[{self.code.value}] {prefix}: {self.message}" if prefix else f"[{self.code.value}] {self.message}"
+        tag = self.code.value if self.severity == "error" else f"{self.severity}: {self.code.value}"
+        return f"[{tag}] {prefix}: {self.message}" if prefix else f"[{tag}] {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code.value, "message": self.message}
+        if self.severity != "error":
+            out["severity"] = self.severity
         for key in ("node_id", "param", "path"):
             value = getattr(self, key)
             if value is not None:

@@ -142,7 +142,7 @@ def node(
             side_effects=side_effects,
             source=module.split(".")[0] or "unknown",
         )
-        (registry or catalogue).register(spec, replace=True)
+        (registry if registry is not None else catalogue).register(spec, replace=True)
         return fn
 
     return decorate

@@ -29,7 +29,7 @@ def run_node(
     **params: Any,
 ) -> dict[str, Any]:
     """Fill defaults, check params with their specs, run the node (with its checks)."""
-    spec = (registry or catalogue)[node_type]
+    spec = (registry if registry is not None else catalogue)[node_type]
     unknown = set(params) - {p.name for p in spec.params}
     if unknown:
         raise TypeError(f"{node_type} has no parameter(s) {sorted(unknown)}")

@@ -1,0 +1,54 @@
+"""BrepFlow Lab: node-based parametric CAD in Jupyter, on real OCCT.
+
+Public API::
+
+    from brepflow_lab import Graph
+    g = Graph.load("enclosure.bflow.json")
+    g.parameters["L"] = 120
+    r = g.evaluate()
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from brepflow_lab.api import Graph, NodeHandle
+from brepflow_lab.engine import EvaluationResult, Evaluator, MemoryCache
+from brepflow_lab.errors import BrepFlowError, ErrorCode, GraphError, NodeError, Problem
+from brepflow_lab.nodes import InputSpec, NodeContext, NodeSpec, OutputSpec, ParamSpec, catalogue, node
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BrepFlowError",
+    "ErrorCode",
+    "EvaluationResult",
+    "Evaluator",
+    "Graph",
+    "GraphError",
+    "InputSpec",
+    "MemoryCache",
+    "NodeContext",
+    "NodeError",
+    "NodeHandle",
+    "NodeSpec",
+    "OutputSpec",
+    "ParamSpec",
+    "Problem",
+    "__version__",
+    "catalogue",
+    "evaluate",
+    "load",
+    "node",
+]
+
+
+def load(path: str | os.PathLike[str]) -> Graph:
+    """Load a ``.bflow.json`` graph."""
+    return Graph.load(path)
+
+
+def evaluate(path: str | os.PathLike[str], **parameters: Any) -> EvaluationResult:
+    """Load and evaluate a graph file, with optional parameter overrides."""
+    return Graph.load(path).evaluate(parameters=parameters or None)

@@ -1,0 +1,318 @@
+"""``brepflow-lab``: render, validate, info and nodes from the terminal.
+
+Exit codes (stable, for scripts and CI):
+
+* 0 — everything evaluated (render) / the file is valid (validate)
+* 2 — some nodes failed; everything else was still evaluated and exported
+* 10 — the file is invalid: every problem is listed on stderr, no traceback. For a file
+  that parses but has semantic errors (unknown node type, missing ``@param``, cycle...)
+  ``render`` still evaluates and exports the parts that are fine before exiting 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from brepflow_lab.errors import GraphError
+
+EXIT_OK = 0
+EXIT_NODE_FAILED = 2
+EXIT_INVALID = 10
+EXIT_USAGE = 64
+
+FORMATS = ("step", "stl", "glb", "gltf", "3mf", "brep", "iges")
+QUALITY = {"preview": 0.005, "medium": 0.002, "high": 0.001}  # linear deflection / bbox diagonal
+
+
+def _parse_value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text  # an expression such as "10 in" or "@L/2"
+
+
+def _parse_sets(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"brepflow-lab: --set expects NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        out[name.strip().lstrip("@")] = _parse_value(value)
+    return out
+
+
+def _print_problems(problems: Sequence[Any], stream: Any = None) -> None:
+    stream = stream or sys.stderr
+    for p in problems:
+        print(f"  {p}", file=stream)
+
+
+def _load(path: str) -> Any:
+    from brepflow_lab.api import Graph
+
+    return Graph.load(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        g = _load(args.graph)
+        problems = g.validate(_parse_sets(args.set))
+    except GraphError as exc:
+        print(f"{args.graph}: invalid", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    if args.json:
+        print(json.dumps({"valid": not errors, "problems": [p.to_dict() for p in problems]}, indent=2))
+    if errors:
+        print(f"{args.graph}: {len(errors)} error(s), {len(warnings)} warning(s)", file=sys.stderr)
+        _print_problems(problems)
+        return EXIT_INVALID
+    if not args.json:
+        print(f"{args.graph}: valid ({len(g.document.nodes)} nodes, {len(warnings)} warning(s))")
+        _print_problems(warnings, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    try:
+        g = _load(args.graph)
+    except GraphError as exc:
+        print(f"{args.graph}: invalid", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    doc = g.document
+    info = {
+        "file": args.graph,
+        "version": doc.version,
+        "units": doc.units,
+        "tolerance": doc.tolerance,
+        "metadata": dict(doc.metadata or {}),
+        "parameters": {
+            k: {kk: vv for kk, vv in vars(p).items() if vv is not None and kk != "extra"} for k, p in doc.parameters.items()
+        },
+        "nodes": [{"id": n.id, "type": n.type, "label": n.label, "params": dict(n.params)} for n in doc.nodes],
+        "edges": len(doc.edges),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return EXIT_OK
+    print(f"{args.graph}: BrepFlow graph v{doc.version}, units {doc.units}, tolerance {doc.tolerance}")
+    if doc.metadata:
+        for key in ("description", "author", "created", "modified"):
+            if key in doc.metadata:
+                print(f"  {key}: {doc.metadata[key]}")
+    print(f"parameters ({len(doc.parameters)}):")
+    for name, p in doc.parameters.items():
+        limits = "".join(
+            [f" min={p.min}" if p.min is not None else "", f" max={p.max}" if p.max is not None else ""]
+        )
+        unit = f" {p.unit}" if p.unit else ""
+        print(f"  @{name} = {p.value}{unit}{limits}" + (f"  — {p.description}" if p.description else ""))
+    print(f"nodes ({len(doc.nodes)}), edges ({len(doc.edges)}):")
+    for n in doc.nodes:
+        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in n.params.items())
+        print(f"  {n.id:<16} {n.type:<24} {params}")
+    return EXIT_OK
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from brepflow_lab.nodes.registry import catalogue
+
+    if args.json:
+        print(json.dumps(catalogue.to_dict(), indent=2))
+        return EXIT_OK
+    current = None
+    for spec in catalogue:
+        if spec.category != current:
+            current = spec.category
+            print(f"{current}:")
+        ins = ", ".join(f"{i.name}{'[]' if i.multiple else ''}:{i.type}" for i in spec.inputs)
+        outs = ", ".join(f"{o.name}{'[]' if o.multiple else ''}:{o.type}" for o in spec.outputs)
+        params = ", ".join(f"{p.name}={p.default!r}" for p in spec.params)
+        print(f"  {spec.type:<26} ({ins}) -> ({outs})  [{params}]")
+    return EXIT_OK
+
+
+def _terminal_shapes(g: Any, result: Any) -> list[tuple[str, str]]:
+    """(node id, socket) of shape outputs nothing else consumes, exports excluded."""
+    from brepflow_lab.nodes.spec import SHAPE_TYPES
+
+    consumed = {(ref.node_id, ref.socket) for n in g.document.nodes for _, ref in n.links()}
+    out = []
+    for n in g.document.nodes:
+        spec = g.registry.get(n.type)
+        if spec is None or spec.side_effects:
+            continue
+        for o in spec.outputs:
+            if o.type in SHAPE_TYPES and (n.id, o.name) not in consumed:
+                out.append((n.id, o.name))
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from brepflow_lab.kernel import exchange, hashing
+
+    formats = [f.strip().lower() for f in args.export.split(",") if f.strip()] if args.export else ["step"]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        print(f"brepflow-lab: unknown export format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        g = _load(args.graph)
+    except GraphError as exc:
+        print(f"{args.graph}: invalid", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    overrides = _parse_sets(args.set)
+    problems = g.validate(overrides)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        print(f"{args.graph}: {len(errors)} error(s); evaluating the rest", file=sys.stderr)
+        _print_problems(errors)
+    out_dir = Path(args.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = g.evaluate(
+        parameters=overrides or None,
+        cache=not args.no_cache,
+        output_dir=out_dir,
+        allow_unsafe_paths=args.allow_unsafe_paths,
+    )
+    failed = [r for r in result.nodes.values() if r.status in ("failed", "skipped")]
+    for r in failed:
+        if r.status == "failed":
+            print(f"failed: {r.error}", file=sys.stderr)
+    shapes: dict[str, Any] = {}
+    exports: list[dict[str, Any]] = []
+    export_failed = False
+    for node_id, socket in _terminal_shapes(g, result):
+        nr = result.nodes.get(node_id)
+        if nr is None or not nr.ok:
+            continue
+        value = nr.outputs.get(socket)
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            name = node_id if len(items) == 1 else f"{node_id}_{index}"
+            if socket != "shape" and len(items) == 1:
+                name = f"{node_id}_{socket}"
+            shapes[name] = hashing.shape_summary(item)
+            diag = max(shapes[name].get("diagonal") or 1.0, 1e-6)
+            for fmt in formats:
+                path = out_dir / f"{name}.{fmt}"
+                try:
+                    written = exchange.export_shape(item, path, fmt, tolerance=diag * QUALITY[args.quality])
+                except Exception as exc:
+                    export_failed = True
+                    print(f"export failed: {name} as {fmt}: {exc}", file=sys.stderr)
+                    continue
+                exports.append(
+                    {
+                        "node": node_id,
+                        "format": fmt,
+                        "path": str(Path(written).relative_to(out_dir)),
+                        "sha256": _sha256(Path(written)),
+                        "bytes": Path(written).stat().st_size,
+                    }
+                )
+    for node_id, nr in result.nodes.items():  # files written by IO::Export* nodes
+        if nr.ok and isinstance(nr.outputs.get("path"), str) and Path(nr.outputs["path"]).is_file():
+            p = Path(nr.outputs["path"])
+            try:
+                rel = str(p.relative_to(out_dir))
+            except ValueError:
+                rel = str(p)
+            fmt = p.suffix.lstrip(".").lower()
+            exports.append({"node": node_id, "format": fmt, "path": rel, "sha256": _sha256(p), "bytes": p.stat().st_size})
+    manifest = {
+        "graph": str(Path(args.graph).resolve()),
+        "units": g.document.units,
+        "parameters": result.parameters,
+        "nodes": {nid: nr.to_dict() for nid, nr in result.nodes.items()},
+        "shapes": shapes,
+        "exports": exports,
+        "stats": result.stats.to_dict(),
+    }
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    s = result.stats
+    print(
+        f"{args.graph}: {s.ran} ran, {s.cached} cached, {s.failed} failed, {s.skipped} skipped; "
+        f"{len(exports)} file(s) in {out_dir}"
+    )
+    if errors:
+        return EXIT_INVALID
+    if failed or export_failed:
+        return EXIT_NODE_FAILED
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="brepflow-lab", description="BrepFlow graphs on real OCCT")
+    parser.add_argument("--version", action="version", version="brepflow-lab 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("render", help="evaluate a graph and export its terminal shapes")
+    p.add_argument("graph")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a global parameter")
+    p.add_argument("--export", default="step", help=f"comma-separated formats: {','.join(FORMATS)} (default step)")
+    p.add_argument("--out", default="out", help="output folder (default ./out)")
+    p.add_argument("--quality", choices=sorted(QUALITY), default="medium", help="mesh quality for stl/glb/3mf")
+    p.add_argument("--no-cache", action="store_true", help="do not read the result cache")
+    p.add_argument(
+        "--allow-unsafe-paths", action="store_true", help="let IO nodes use absolute paths and '..' (trusted graphs only)"
+    )
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("validate", help="check a graph file; exit 0 if valid, 10 if not")
+    p.add_argument("graph")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("info", help="nodes, parameters and units of a graph")
+    p.add_argument("graph")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("nodes", help="the node catalogue")
+    p.add_argument("--json", action="store_true", help="every spec as JSON")
+    p.set_defaults(func=cmd_nodes)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except GraphError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())
