@@ -225,7 +225,9 @@ class Evaluator:
         with self._lock:
             self._generation += 1
 
-    def _check(self, doc: GraphDocument, overrides: Mapping[str, Any] | None):  # type: ignore[no-untyped-def]
+    def _check(
+        self, doc: GraphDocument, overrides: Mapping[str, Any] | None
+    ) -> tuple[list[Problem], dict[str, Any], dict[str, str]]:
         sig = tuple(sorted((overrides or {}).items(), key=lambda kv: kv[0]))
         cached = self._validated
         if cached is not None and cached[0] is doc and cached[1] == sig:
