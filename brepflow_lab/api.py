@@ -200,7 +200,9 @@ class Graph:
     def new(cls, units: str = "mm", tolerance: float = 0.001, **metadata: Any) -> Graph:
         if units not in ("mm", "cm", "m", "in"):
             raise ValueError(f"units must be one of mm, cm, m, in; got {units!r}")
-        return cls(GraphDocument(version=bflow.FORMAT_VERSION, units=units, tolerance=tolerance, metadata=metadata or None))
+        return cls(
+            GraphDocument(version=bflow.FORMAT_VERSION, units=units, tolerance=tolerance, metadata=metadata or None)
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **kwargs: Any) -> Graph:
@@ -317,7 +319,11 @@ class Graph:
         if spec is not None and spec.param(name) is None:
             known = ", ".join(p.name for p in spec.params)
             raise GraphError(
-                [Problem(ErrorCode.UNKNOWN_PARAM, f"{current.type} has no parameter '{name}' (params: {known})", node_id)]
+                [
+                    Problem(
+                        ErrorCode.UNKNOWN_PARAM, f"{current.type} has no parameter '{name}' (params: {known})", node_id
+                    )
+                ]
             )
         params = dict(current.params)
         params[name] = _to_json_value(value)
@@ -358,10 +364,14 @@ class Graph:
         problems = []
         if src_spec is not None and out_spec is None:
             names = ", ".join(o.name for o in src_spec.outputs)
-            problems.append(Problem(ErrorCode.UNKNOWN_SOCKET, f"{src.type} has no output '{source_socket}' ({names})", src_id))
+            problems.append(
+                Problem(ErrorCode.UNKNOWN_SOCKET, f"{src.type} has no output '{source_socket}' ({names})", src_id)
+            )
         if dst_spec is not None and in_spec is None:
             names = ", ".join(i.name for i in dst_spec.inputs)
-            problems.append(Problem(ErrorCode.UNKNOWN_SOCKET, f"{dst.type} has no input '{target_socket}' ({names})", dst_id))
+            problems.append(
+                Problem(ErrorCode.UNKNOWN_SOCKET, f"{dst.type} has no input '{target_socket}' ({names})", dst_id)
+            )
         if out_spec is not None and in_spec is not None and not port_accepts(in_spec.type, out_spec.type):
             problems.append(
                 Problem(
@@ -392,7 +402,12 @@ class Graph:
                     edges = [
                         e
                         for e in edges
-                        if not (e.source == o.node_id and e.source_handle == o.socket and e.target == dst_id and e.target_handle == target_socket)
+                        if not (
+                            e.source == o.node_id
+                            and e.source_handle == o.socket
+                            and e.target == dst_id
+                            and e.target_handle == target_socket
+                        )
                     ]
             inputs[target_socket] = ref
         edge_ids = {e.id for e in edges}
@@ -426,7 +441,12 @@ class Graph:
         edges = tuple(
             e
             for e in self._doc.edges
-            if not (e.source == src_id and e.source_handle == source_socket and e.target == dst_id and e.target_handle == target_socket)
+            if not (
+                e.source == src_id
+                and e.source_handle == source_socket
+                and e.target == dst_id
+                and e.target_handle == target_socket
+            )
         )
         nodes = tuple(replace(n, inputs=inputs) if n.id == dst_id else n for n in self._doc.nodes)
         self._set_document(replace(self._doc, nodes=nodes, edges=edges))

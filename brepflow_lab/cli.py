@@ -103,7 +103,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         "tolerance": doc.tolerance,
         "metadata": dict(doc.metadata or {}),
         "parameters": {
-            k: {kk: vv for kk, vv in vars(p).items() if vv is not None and kk != "extra"} for k, p in doc.parameters.items()
+            k: {kk: vv for kk, vv in vars(p).items() if vv is not None and kk != "extra"}
+            for k, p in doc.parameters.items()
         },
         "nodes": [{"id": n.id, "type": n.type, "label": n.label, "params": dict(n.params)} for n in doc.nodes],
         "edges": len(doc.edges),
@@ -118,9 +119,7 @@ def cmd_info(args: argparse.Namespace) -> int:
                 print(f"  {key}: {doc.metadata[key]}")
     print(f"parameters ({len(doc.parameters)}):")
     for name, p in doc.parameters.items():
-        limits = "".join(
-            [f" min={p.min}" if p.min is not None else "", f" max={p.max}" if p.max is not None else ""]
-        )
+        limits = "".join([f" min={p.min}" if p.min is not None else "", f" max={p.max}" if p.max is not None else ""])
         unit = f" {p.unit}" if p.unit else ""
         print(f"  @{name} = {p.value}{unit}{limits}" + (f"  — {p.description}" if p.description else ""))
     print(f"nodes ({len(doc.nodes)}), edges ({len(doc.edges)}):")
@@ -178,7 +177,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     formats = [f.strip().lower() for f in args.export.split(",") if f.strip()] if args.export else ["step"]
     bad = [f for f in formats if f not in FORMATS]
     if bad:
-        print(f"brepflow-lab: unknown export format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}", file=sys.stderr)
+        print(
+            f"brepflow-lab: unknown export format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         g = _load(args.graph)
@@ -244,7 +246,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             except ValueError:
                 rel = str(p)
             fmt = p.suffix.lstrip(".").lower()
-            exports.append({"node": node_id, "format": fmt, "path": rel, "sha256": _sha256(p), "bytes": p.stat().st_size})
+            exports.append(
+                {"node": node_id, "format": fmt, "path": rel, "sha256": _sha256(p), "bytes": p.stat().st_size}
+            )
     manifest = {
         "graph": str(Path(args.graph).resolve()),
         "units": g.document.units,
@@ -280,7 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", choices=sorted(QUALITY), default="medium", help="mesh quality for stl/glb/3mf")
     p.add_argument("--no-cache", action="store_true", help="do not read the result cache")
     p.add_argument(
-        "--allow-unsafe-paths", action="store_true", help="let IO nodes use absolute paths and '..' (trusted graphs only)"
+        "--allow-unsafe-paths",
+        action="store_true",
+        help="let IO nodes use absolute paths and '..' (trusted graphs only)",
     )
     p.set_defaults(func=cmd_render)
 

@@ -41,6 +41,12 @@ def node_key(
     salt: str = "",
 ) -> str:
     """``upstream`` = [(input name, [(upstream key, socket), ...]), ...] in spec order."""
-    payload = [node_type, version, normalise(params), [[name, [list(x) for x in refs]] for name, refs in upstream], salt]
+    payload = [
+        node_type,
+        version,
+        normalise(params),
+        [[name, [list(x) for x in refs]] for name, refs in upstream],
+        salt,
+    ]
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -63,7 +63,9 @@ def _global_value(name: str, p: Parameter, resolved: Mapping[str, Scalar], units
         number = float(value)
     elif isinstance(value, str):
         try:
-            result = expr.evaluate(value, resolved, units=units, dimension="none" if p.unit in ("deg", "rad") else "length")
+            result = expr.evaluate(
+                value, resolved, units=units, dimension="none" if p.unit in ("deg", "rad") else "length"
+            )
         except expr.ExpressionError as exc:
             raise ParamProblem(f"parameter '@{name}': {exc}") from None
         if isinstance(result, bool):

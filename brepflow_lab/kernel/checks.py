@@ -98,18 +98,19 @@ def check_input(ctx: NodeContext, spec: InputSpec, value: Any) -> Any:
     return value
 
 
-def check_output(ctx: NodeContext, spec: OutputSpec, value: Any) -> Any:
+def check_output(ctx: NodeContext, spec: OutputSpec, value: Any, *, full: bool = True) -> Any:
+    """Refuse null/empty shapes; with ``full``, also invalid ones and solids without volume."""
     if spec.type not in _SHAPE_TYPES:
         return value
     if spec.multiple:
         items = value if isinstance(value, list) else [value]
         if not items:
             raise ctx.error(ErrorCode.GEOM_EMPTY_RESULT, f"output '{spec.name}' is an empty list")
-        return [_check_shape(ctx, spec, item) for item in items]
-    return _check_shape(ctx, spec, value)
+        return [_check_shape(ctx, spec, item, full) for item in items]
+    return _check_shape(ctx, spec, value, full)
 
 
-def _check_shape(ctx: NodeContext, spec: OutputSpec, value: Any) -> Any:
+def _check_shape(ctx: NodeContext, spec: OutputSpec, value: Any, full: bool = True) -> Any:
     shape = shape_of(value)
     m = cq()
     if shape is None or not isinstance(shape, m.Shape) or shape.wrapped is None or shape.wrapped.IsNull():
@@ -121,6 +122,8 @@ def _check_shape(ctx: NodeContext, spec: OutputSpec, value: Any) -> Any:
             f"the result is empty (output '{spec.name}'): the operation removed everything",
             hint="check that the shapes overlap the way you expect",
         )
+    if not full:
+        return value if isinstance(value, Part) else shape
     if not shape.isValid():
         raise ctx.error(
             ErrorCode.GEOM_INVALID_RESULT,

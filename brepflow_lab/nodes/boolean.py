@@ -25,6 +25,7 @@ _SIMPLIFY = ParamSpec(
 
 @node(
     "Boolean::Union",
+    trusted_output=True,
     inputs=[InputSpec("shapes", "Shape", multiple=True, help="the shapes to join; all are fused in one operation")],
     outputs=[OutputSpec("shape", "Shape", help="the fused shape")],
     params=[_SIMPLIFY],
@@ -36,6 +37,7 @@ def union(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
 
 @node(
     "Boolean::Subtract",
+    trusted_output=True,
     inputs=[
         InputSpec("base", "Shape", help="the shape to cut from"),
         InputSpec("tools", "Shape", multiple=True, optional=True, help="the shapes to remove; all are cut at once"),
@@ -50,6 +52,7 @@ def subtract(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -
 
 @node(
     "Boolean::Intersect",
+    trusted_output=True,
     inputs=[InputSpec("shapes", "Shape", multiple=True, help="the shapes whose common volume is kept")],
     outputs=[OutputSpec("shape", "Shape", help="the part inside every input shape")],
     params=[_SIMPLIFY],

@@ -46,6 +46,7 @@ def _edge_params(size_name: str, size_label: str, default: float, size_help: str
 
 @node(
     "Features::Fillet",
+    trusted_output=True,
     inputs=[InputSpec("shape", "Solid", help="the solid whose edges are rounded")],
     outputs=[OutputSpec("shape", "Shape", help="the filleted solid")],
     params=_edge_params("radius", "Radius", 5.0, "fillet radius"),
@@ -58,20 +59,20 @@ def fillet(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
 
 @node(
     "Features::Chamfer",
+    trusted_output=True,
     inputs=[InputSpec("shape", "Solid", help="the solid whose edges are bevelled")],
     outputs=[OutputSpec("shape", "Shape", help="the chamfered solid")],
     params=_edge_params("distance", "Distance", 3.0, "chamfer distance, measured on both faces of each edge"),
     description="Bevel the selected edges of a solid by an equal distance on both faces.",
 )
 def chamfer(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    shape = ops.chamfer(
-        ctx, inputs["shape"], params["distance"], edges=params["edges"], select_all=params["selectAll"]
-    )
+    shape = ops.chamfer(ctx, inputs["shape"], params["distance"], edges=params["edges"], select_all=params["selectAll"])
     return {"shape": shape}
 
 
 @node(
     "Features::Shell",
+    trusted_output=True,
     inputs=[InputSpec("shape", "Solid", help="the solid to hollow out")],
     outputs=[OutputSpec("shape", "Shape", help="the hollow solid")],
     params=[
@@ -111,6 +112,7 @@ def shell(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
 
 @node(
     "Features::Draft",
+    trusted_output=True,
     inputs=[
         InputSpec("shape", "Solid", help="the solid whose side faces are tilted"),
         InputSpec(
@@ -174,6 +176,7 @@ def draft(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
 
 @node(
     "Features::Offset",
+    trusted_output=True,
     inputs=[InputSpec("shape", "Shape", help="the solid (or surface) to offset")],
     outputs=[OutputSpec("shape", "Shape", help="the offset shape")],
     params=[

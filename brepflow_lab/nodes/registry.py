@@ -117,6 +117,7 @@ def node(
     description: str = "",
     deterministic: bool = True,
     side_effects: bool = False,
+    trusted_output: bool = False,
     registry: Registry | None = None,
 ) -> Callable[[Execute], Execute]:
     """Register ``execute`` as the node type ``type``.
@@ -140,6 +141,7 @@ def node(
             description=description or (fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
             deterministic=deterministic,
             side_effects=side_effects,
+            trusted_output=trusted_output,
             source=module.split(".")[0] or "unknown",
         )
         (registry if registry is not None else catalogue).register(spec, replace=True)

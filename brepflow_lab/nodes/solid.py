@@ -67,6 +67,7 @@ def _xyz_params() -> list[ParamSpec]:
 
 @node(
     "Solid::Box",
+    trusted_output=True,
     inputs=[_vector_input("center", "optional centre point; overrides the 'center' parameter")],
     outputs=[_SHAPE],
     params=[
@@ -86,6 +87,7 @@ def box(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dic
 
 @node(
     "Solid::Cylinder",
+    trusted_output=True,
     inputs=[
         _vector_input("center", "optional base centre; overrides the 'center' parameter"),
         _vector_input("axis", "optional axis direction; overrides the 'axis' parameter"),
@@ -107,6 +109,7 @@ def cylinder(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -
 
 @node(
     "Solid::Sphere",
+    trusted_output=True,
     inputs=[_vector_input("center", "optional centre; overrides the 'center' parameter")],
     outputs=[_SHAPE],
     params=[
@@ -121,6 +124,7 @@ def sphere(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
 
 @node(
     "Solid::Cone",
+    trusted_output=True,
     outputs=[_SHAPE],
     params=[
         ParamSpec("radius1", default=50.0, min=0, dimension="length", help="base (bottom) radius", label="Radius1"),
@@ -149,6 +153,7 @@ def cone(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> di
 
 @node(
     "Solid::Torus",
+    trusted_output=True,
     outputs=[_SHAPE],
     params=[
         _positive("majorRadius", 50.0, "radius of the ring: centre to the middle of the tube", "Major Radius"),
@@ -161,9 +166,7 @@ def cone(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> di
 def torus(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     center = (params["centerX"], params["centerY"], params["centerZ"])
     return {
-        "shape": primitives.make_torus(
-            ctx, params["majorRadius"], params["minorRadius"], center, angle=params["angle"]
-        )
+        "shape": primitives.make_torus(ctx, params["majorRadius"], params["minorRadius"], center, angle=params["angle"])
     }
 
 
@@ -189,8 +192,8 @@ _PROFILE = InputSpec(
             min=-45,
             max=45,
             dimension="angle",
-            help="taper of the side walls: positive narrows the solid towards its end, negative widens it; "
-            "needs the direction perpendicular to the profile",
+            help="taper of the side walls: positive narrows the solid towards its end, negative widens it "
+            "(convex corners then become rounded); needs the direction perpendicular to the profile",
             label="Draft Angle",
         ),
         ParamSpec("direction", kind="vector", default=(0.0, 0.0, 1.0), help="extrusion direction (normalised)"),
@@ -206,13 +209,28 @@ def extrude(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
     "Solid::Revolve",
     inputs=[
         _PROFILE,
-        InputSpec("axis", "Curve", optional=True, help="optional straight line to revolve about; overrides origin/direction"),
+        InputSpec(
+            "axis", "Curve", optional=True, help="optional straight line to revolve about; overrides origin/direction"
+        ),
     ],
     outputs=[_SHAPE],
     params=[
         _angle(help="revolve angle; 360 for a closed solid of revolution"),
-        ParamSpec("origin", kind="vector", default=(0.0, 0.0, 0.0), dimension="length", help="a point on the axis", label="Axis Origin"),
-        ParamSpec("direction", kind="vector", default=(0.0, 1.0, 0.0), help="axis direction (BrepFlow default: +Y)", label="Axis Direction"),
+        ParamSpec(
+            "origin",
+            kind="vector",
+            default=(0.0, 0.0, 0.0),
+            dimension="length",
+            help="a point on the axis",
+            label="Axis Origin",
+        ),
+        ParamSpec(
+            "direction",
+            kind="vector",
+            default=(0.0, 1.0, 0.0),
+            help="axis direction (BrepFlow default: +Y)",
+            label="Axis Direction",
+        ),
     ],
     description="Revolve a closed profile about an axis (default: the Y axis through the origin).",
 )
@@ -268,8 +286,20 @@ def sweep(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
     ],
     outputs=[_SHAPE],
     params=[
-        ParamSpec("ruled", kind="boolean", default=False, help="join sections with straight lines instead of a smooth surface", label="Ruled"),
-        ParamSpec("closed", kind="boolean", default=False, help="loft from the last section back to the first (a ring)", label="Closed"),
+        ParamSpec(
+            "ruled",
+            kind="boolean",
+            default=False,
+            help="join sections with straight lines instead of a smooth surface",
+            label="Ruled",
+        ),
+        ParamSpec(
+            "closed",
+            kind="boolean",
+            default=False,
+            help="loft from the last section back to the first (a ring)",
+            label="Closed",
+        ),
     ],
     description="Loft a solid through two or more section profiles.",
 )

@@ -294,6 +294,10 @@ class NodeSpec:
     description: str = ""
     deterministic: bool = True  # False opts out of the cache
     side_effects: bool = False  # writes files: always re-run, never cached
+    # The kernel already guarantees valid results (primitives, rigid transforms, and
+    # operations that run their own validity check): skip the generic, costly
+    # BRepCheck of every output. Null/empty results are still refused.
+    trusted_output: bool = False
     source: str = "brepflow_lab"  # which package provided it
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -362,7 +366,9 @@ class NodeSpec:
         for spec_out in self.outputs:
             if spec_out.name not in result:
                 raise ctx.error(ErrorCode.INTERNAL_ERROR, f"node did not produce its output '{spec_out.name}'")
-            outputs[spec_out.name] = checks.check_output(ctx, spec_out, result[spec_out.name])
+            outputs[spec_out.name] = checks.check_output(
+                ctx, spec_out, result[spec_out.name], full=not self.trusted_output
+            )
         return outputs
 
 

@@ -36,6 +36,7 @@ _AXIS = ParamSpec(
 
 @node(
     "Transform::Move",
+    trusted_output=True,
     inputs=[_shape_in()],
     outputs=[OutputSpec("shape", "Shape", help="the moved shape")],
     params=[ParamSpec("offset", kind="vector", default=(0.0, 0.0, 0.0), label="Offset", help="translation vector")],
@@ -48,6 +49,7 @@ def move(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> di
 
 @node(
     "Transform::Rotate",
+    trusted_output=True,
     inputs=[_shape_in()],
     outputs=[OutputSpec("shape", "Shape", help="the rotated shape")],
     params=[
@@ -65,6 +67,7 @@ def rotate(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
 
 @node(
     "Transform::Scale",
+    trusted_output=True,
     inputs=[_shape_in()],
     outputs=[OutputSpec("shape", "Shape", help="the scaled shape")],
     params=[
@@ -88,6 +91,7 @@ def scale(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
 
 @node(
     "Transform::Mirror",
+    trusted_output=True,
     inputs=[_shape_in()],
     outputs=[OutputSpec("shape", "Shape", help="the mirrored shape (the original is not kept)")],
     params=[
@@ -111,10 +115,19 @@ def mirror(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
 
 @node(
     "Transform::ArrayLinear",
+    trusted_output=True,
     inputs=[_shape_in("the shape to repeat")],
     outputs=[OutputSpec("shapes", "Shape", multiple=True, help="the copies, the original first")],
     params=[
-        ParamSpec("count", kind="integer", default=5, min=1, max=100, label="Count", help="number of copies, the original included"),
+        ParamSpec(
+            "count",
+            kind="integer",
+            default=5,
+            min=1,
+            max=100,
+            label="Count",
+            help="number of copies, the original included",
+        ),
         ParamSpec(
             "spacing",
             kind="vector",
@@ -133,10 +146,19 @@ def array_linear(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any
 
 @node(
     "Transform::ArrayCircular",
+    trusted_output=True,
     inputs=[_shape_in("the shape to repeat")],
     outputs=[OutputSpec("shapes", "Shape", multiple=True, help="the copies, the original first")],
     params=[
-        ParamSpec("count", kind="integer", default=6, min=1, max=100, label="Count", help="number of copies, the original included"),
+        ParamSpec(
+            "count",
+            kind="integer",
+            default=6,
+            min=1,
+            max=100,
+            label="Count",
+            help="number of copies, the original included",
+        ),
         ParamSpec(
             "angle",
             default=360.0,
@@ -148,7 +170,9 @@ def array_linear(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any
             "(360 spaces them evenly around a full circle)",
         ),
         _AXIS,
-        ParamSpec("center", kind="vector", default=(0.0, 0.0, 0.0), label="Center", help="a point on the rotation axis"),
+        ParamSpec(
+            "center", kind="vector", default=(0.0, 0.0, 0.0), label="Center", help="a point on the rotation axis"
+        ),
     ],
     description="Repeat a shape around an axis: copy i is rotated by i × angle / count.",
 )

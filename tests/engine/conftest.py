@@ -23,7 +23,9 @@ def make_graph(request, registry):
     def make(units: str = "mm", cache: MemoryCache | None = None) -> Graph:
         g = Graph.new(units=units)
         g.registry = registry
-        g.evaluator = Evaluator(registry, cache=cache if cache is not None else MemoryCache(), executor=EXECUTORS[request.param]())
+        g.evaluator = Evaluator(
+            registry, cache=cache if cache is not None else MemoryCache(), executor=EXECUTORS[request.param]()
+        )
         return g
 
     return make

@@ -14,7 +14,12 @@ def make_registry() -> Registry:
     reg = Registry()
     reg._loaded = True  # no built-ins, no plugins: only what is defined here
 
-    @node("Demo::Const", outputs=[OutputSpec("value", "Number")], params=[ParamSpec("value", default=1.0, dimension="length")], registry=reg)
+    @node(
+        "Demo::Const",
+        outputs=[OutputSpec("value", "Number")],
+        params=[ParamSpec("value", default=1.0, dimension="length")],
+        registry=reg,
+    )
     def const(ctx, inputs, params):
         calls[ctx.node_id] += 1
         return {"value": params["value"]}

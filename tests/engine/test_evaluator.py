@@ -273,7 +273,7 @@ def test_lru_is_bounded_by_bytes():
 
 def test_targets_limit_evaluation_to_upstream(make_graph):
     g = make_graph()
-    _, _, s = chain(g)
+    chain(g)
     g.add("Demo::Const", id="unrelated", value=1)
     r = g.evaluate(targets=["a"])
     assert set(r.nodes) == {"a"}

@@ -1,0 +1,1 @@
+"""The graph layer: model, file I/O, validation, algorithms and expressions (no OCP, no Jupyter)."""

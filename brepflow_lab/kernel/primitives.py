@@ -1,0 +1,476 @@
+"""Solids: OCCT primitives and the profile-driven solids (extrude, revolve, sweep, loft).
+
+Placement follows OCCT's primitive defaults, which is what BrepFlow uses, so one graph file
+builds the same model in both tools: a box spans [0, w] × [0, h] × [0, d] unless a centre
+is given; cylinders and cones stand on their base centre (z = 0) along +Z; spheres and tori
+are centred on the origin.
+
+Sweeps with twist or end scale are built as a multi-section pipe: copies of the profile,
+turned about and scaled towards the path, are placed along the path and OCCT's
+``BRepOffsetAPI_MakePipeShell`` interpolates them. A straight sweep uses one section.
+
+Every OCCT failure becomes a NodeError with the most specific code (``GEOM_SWEEP_FAIL``,
+``GEOM_LOFT_FAIL``, ...) and a message in CAD terms. Like every kernel module this one
+imports OCP / cadquery only inside functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from brepflow_lab.errors import ErrorCode
+from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.curves import Vec3, occ_errors, profile_faces, profile_section, unit_vector
+from brepflow_lab.kernel.part import shape_of
+
+if TYPE_CHECKING:
+    from brepflow_lab.nodes.spec import NodeContext
+
+__all__ = [
+    "extrude",
+    "loft",
+    "make_box",
+    "make_cone",
+    "make_cylinder",
+    "make_sphere",
+    "make_torus",
+    "revolve",
+    "sweep",
+]
+
+_ORIGIN: Vec3 = (0.0, 0.0, 0.0)
+_Z: Vec3 = (0.0, 0.0, 1.0)
+
+
+def _ax2(ctx: NodeContext, origin: Vec3, direction: Vec3, param: str) -> Any:
+    from OCP.gp import gp_Ax2, gp_Dir, gp_Pnt
+
+    d = unit_vector(ctx, direction, param)
+    return gp_Ax2(gp_Pnt(*origin), gp_Dir(*d))
+
+
+def _result(shapes: Sequence[Any]) -> Any:
+    """One cadquery shape (downcast) for one result, a Compound for several."""
+    m = cq()
+    if len(shapes) == 1:
+        return m.Shape.cast(shapes[0])
+    return m.Compound.makeCompound([m.Shape.cast(s) for s in shapes])
+
+
+def _sweep_angle(ctx: NodeContext, angle: float, param: str = "angle") -> float:
+    if not 0.0 < angle <= 360.0:
+        raise ctx.error(ErrorCode.PARAM_INVALID, f"angle must be in (0, 360] degrees, got {angle:g}", param=param)
+    return math.radians(angle)
+
+
+# --------------------------------------------------------------------------- primitives
+
+
+def make_box(ctx: NodeContext, width: float, height: float, depth: float, center: Vec3 | None = None) -> Any:
+    """Box of width (X) × height (Y) × depth (Z); corner at the origin, or centred on ``center``."""
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeBox
+    from OCP.gp import gp_Pnt
+
+    corner = _ORIGIN if center is None else (center[0] - width / 2, center[1] - height / 2, center[2] - depth / 2)
+    with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a {width:g} × {height:g} × {depth:g} box"):
+        return _result([BRepPrimAPI_MakeBox(gp_Pnt(*corner), width, height, depth).Shape()])
+
+
+def make_cylinder(
+    ctx: NodeContext,
+    radius: float,
+    height: float,
+    center: Vec3 | None = None,
+    axis: Vec3 = _Z,
+    angle: float = 360.0,
+) -> Any:
+    """Cylinder standing on ``center`` (its base centre, default origin) along ``axis``."""
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeCylinder
+
+    ax2 = _ax2(ctx, center or _ORIGIN, axis, "axis")
+    rad = _sweep_angle(ctx, angle)
+    with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a cylinder r={radius:g} h={height:g}"):
+        return _result([BRepPrimAPI_MakeCylinder(ax2, radius, height, rad).Shape()])
+
+
+def make_sphere(ctx: NodeContext, radius: float, center: Vec3 | None = None) -> Any:
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeSphere
+    from OCP.gp import gp_Pnt
+
+    with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a sphere of radius {radius:g}"):
+        return _result([BRepPrimAPI_MakeSphere(gp_Pnt(*(center or _ORIGIN)), radius).Shape()])
+
+
+def make_cone(
+    ctx: NodeContext,
+    radius1: float,
+    radius2: float,
+    height: float,
+    center: Vec3 | None = None,
+    axis: Vec3 = _Z,
+    angle: float = 360.0,
+) -> Any:
+    """Cone or frustum on ``center`` (base centre) along ``axis``: ``radius1`` at the base,
+    ``radius2`` at the top (0 for a pointed cone). Equal radii give a cylinder."""
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeCone, BRepPrimAPI_MakeCylinder
+
+    if radius1 <= 0 and radius2 <= 0:
+        raise ctx.error(
+            ErrorCode.PARAM_INVALID,
+            "both radii are 0: a cone needs a base or a top radius greater than 0",
+            param="radius1",
+        )
+    ax2 = _ax2(ctx, center or _ORIGIN, axis, "axis")
+    rad = _sweep_angle(ctx, angle)
+    with occ_errors(
+        ctx,
+        ErrorCode.GEOM_OPERATION_FAIL,
+        f"could not build a cone r1={radius1:g} r2={radius2:g} h={height:g}",
+    ):
+        if abs(radius1 - radius2) < ctx.tolerance * 1e-3:
+            return _result([BRepPrimAPI_MakeCylinder(ax2, radius1, height, rad).Shape()])
+        return _result([BRepPrimAPI_MakeCone(ax2, radius1, radius2, height, rad).Shape()])
+
+
+def make_torus(
+    ctx: NodeContext,
+    major_radius: float,
+    minor_radius: float,
+    center: Vec3 | None = None,
+    axis: Vec3 = _Z,
+    angle: float = 360.0,
+) -> Any:
+    """Torus centred on ``center`` around ``axis``; the tube radius must be below the ring radius."""
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeTorus
+
+    if minor_radius >= major_radius:
+        raise ctx.error(
+            ErrorCode.PARAM_INVALID,
+            f"minor radius {minor_radius:g} must be smaller than major radius {major_radius:g} "
+            "(otherwise the tube intersects itself)",
+            param="minorRadius",
+        )
+    ax2 = _ax2(ctx, center or _ORIGIN, axis, "axis")
+    rad = _sweep_angle(ctx, angle)
+    with occ_errors(
+        ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a torus R={major_radius:g} r={minor_radius:g}"
+    ):
+        return _result([BRepPrimAPI_MakeTorus(ax2, major_radius, minor_radius, rad).Shape()])
+
+
+# --------------------------------------------------------------------------- extrude
+
+
+def extrude(ctx: NodeContext, profile: Any, direction: Vec3, distance: float, draft: float = 0.0) -> Any:
+    """Extrude a closed profile (wire or face) ``distance`` along ``direction``.
+
+    ``draft`` (degrees) tapers the side walls: positive draws them inwards (the end face
+    is smaller, corners stay sharp), negative outwards (OCCT's drafted prism then rounds
+    convex corners with conical faces). A draft needs the direction to be perpendicular
+    to the profile's plane.
+    """
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakePrism
+    from OCP.LocOpe import LocOpe_DPrism
+
+    m = cq()
+    unit = unit_vector(ctx, direction, "direction")
+    faces = profile_faces(ctx, profile, verb="extrude")
+    vec = m.Vector(*unit) * distance
+    solids = []
+    for face in faces:
+        if abs(draft) < 1e-9:
+            with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not extrude the profile by {distance:g}"):
+                solids.append(BRepPrimAPI_MakePrism(face.wrapped, vec.wrapped, True).Shape())
+            continue
+        normal = face.normalAt()
+        cosine = normal.dot(m.Vector(*unit))
+        if abs(abs(cosine) - 1.0) > 1e-6:
+            raise ctx.error(
+                ErrorCode.GEOM_DRAFT_FAIL,
+                f"a draft of {draft:g}° needs the extrusion direction to be perpendicular to the profile's plane "
+                f"(it is {math.degrees(math.acos(max(-1.0, min(1.0, abs(cosine))))):.3g}° off)",
+                param="draft",
+                hint="set direction to the profile's normal, or draft 0",
+            )
+        sign = 1.0 if cosine > 0 else -1.0
+        with occ_errors(
+            ctx,
+            ErrorCode.GEOM_DRAFT_FAIL,
+            f"could not extrude with a draft of {draft:g}° over {distance:g}",
+            param="draft",
+            hint="a large draft over a long distance shrinks the profile to nothing; reduce one of them",
+        ):
+            builder = LocOpe_DPrism(
+                face.wrapped, sign * distance / math.cos(math.radians(draft)), sign * math.radians(draft)
+            )
+            solid = builder.Shape()
+            if solid.IsNull() or not m.Shape.cast(solid).isValid():
+                raise ValueError("the drafted walls intersect")
+            solids.append(solid)
+    return _result(solids)
+
+
+# --------------------------------------------------------------------------- revolve
+
+
+def _axis_from_curve(ctx: NodeContext, curve: Any) -> tuple[Vec3, Vec3]:
+    m = cq()
+    shape = shape_of(curve)
+    edges = shape.Edges()
+    if not edges:
+        raise ctx.error(ErrorCode.GEOM_INVALID_INPUT, "the 'axis' input holds no curve")
+    edge = edges[0]
+    if len(edges) != 1 or edge.geomType() != "LINE":
+        raise ctx.error(
+            ErrorCode.GEOM_INVALID_INPUT,
+            "the 'axis' input must be a single straight line",
+            hint="connect a Sketch::Line, or leave it unconnected and use the origin / direction parameters",
+        )
+    start, end = edge.startPoint(), edge.endPoint()
+    d = end - start
+    if not isinstance(d, m.Vector) or d.Length < ctx.tolerance:
+        raise ctx.error(ErrorCode.GEOM_INVALID_INPUT, "the 'axis' line has no length")
+    return start.toTuple(), d.normalized().toTuple()
+
+
+def _check_profile_against_axis(ctx: NodeContext, face: Any, origin: Vec3, direction: Vec3) -> None:
+    """The profile must lie on one side of the axis (touching it is fine)."""
+    m = cq()
+    o, d = m.Vector(*origin), m.Vector(*direction)
+    normal = face.normalAt()
+    side_dir = d.cross(normal)
+    if side_dir.Length < 1e-9:
+        raise ctx.error(
+            ErrorCode.GEOM_INVALID_INPUT,
+            "the profile lies in a plane perpendicular to the revolve axis, so revolving it sweeps no volume",
+            hint="sketch the profile in a plane that contains the axis (e.g. the XY plane for the Y axis)",
+        )
+    side_dir = side_dir.normalized()
+    sides = []
+    for edge in face.Edges():
+        for i in range(9):
+            p = edge.positionAt(i / 8)
+            sides.append((p - o).dot(side_dir))
+    tol = max(ctx.tolerance, 1e-7)
+    if min(sides) < -tol and max(sides) > tol:
+        raise ctx.error(
+            ErrorCode.GEOM_INVALID_INPUT,
+            "the profile crosses the revolve axis; revolving it would make a self-intersecting solid",
+            hint="move the profile to one side of the axis or change the axis origin / direction",
+        )
+
+
+def revolve(
+    ctx: NodeContext,
+    profile: Any,
+    origin: Vec3,
+    direction: Vec3,
+    angle: float,
+    axis_curve: Any | None = None,
+) -> Any:
+    """Revolve a closed profile ``angle`` degrees about the axis through ``origin`` along ``direction``
+    (or about the straight line ``axis_curve`` when given)."""
+    from OCP.BRepPrimAPI import BRepPrimAPI_MakeRevol
+    from OCP.gp import gp_Ax1, gp_Dir, gp_Pnt
+
+    if axis_curve is not None:
+        origin, direction = _axis_from_curve(ctx, axis_curve)
+    unit = unit_vector(ctx, direction, "direction")
+    rad = _sweep_angle(ctx, angle)
+    faces = profile_faces(ctx, profile, verb="revolve")
+    ax1 = gp_Ax1(gp_Pnt(*origin), gp_Dir(*unit))
+    solids = []
+    for face in faces:
+        _check_profile_against_axis(ctx, face, origin, unit)
+        with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not revolve the profile by {angle:g}°"):
+            solids.append(BRepPrimAPI_MakeRevol(face.wrapped, ax1, rad, True).Shape())
+    return _result(solids)
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def _path_wire(ctx: NodeContext, path: Any) -> Any:
+    m = cq()
+    shape = shape_of(path)
+    if isinstance(shape, m.Wire):
+        return shape
+    if isinstance(shape, m.Edge):
+        return m.Wire.assembleEdges([shape])
+    wires = shape.Wires() or m.Wire.combine(shape.Edges())
+    if len(wires) != 1:
+        raise ctx.error(
+            ErrorCode.GEOM_INVALID_INPUT,
+            f"the sweep path must be one connected curve, got {len(wires)} pieces",
+            hint="join the path segments into one wire (e.g. one Sketch::Polyline or Sketch::Spline)",
+        )
+    return wires[0]
+
+
+def _rotation_between(a: Any, b: Any) -> tuple[Any, float] | None:
+    """Axis and angle (degrees) turning unit vector ``a`` onto ``b``; None when already aligned."""
+    m = cq()
+    cosine = max(-1.0, min(1.0, a.dot(b)))
+    if cosine > 1 - 1e-12:
+        return None
+    axis = a.cross(b)
+    if axis.Length < 1e-9:  # opposite: any perpendicular axis
+        axis = a.cross(m.Vector(1, 0, 0))
+        if axis.Length < 1e-6:
+            axis = a.cross(m.Vector(0, 1, 0))
+    return axis.normalized(), math.degrees(math.acos(cosine))
+
+
+def _pipe(wire: Any, path: Any, twist: float, scale: float) -> Any:
+    """Sweep one closed wire along ``path`` as a solid (a TopoDS_Shape)."""
+    from OCP.BRepOffsetAPI import BRepOffsetAPI_MakePipeShell
+
+    m = cq()
+    builder = BRepOffsetAPI_MakePipeShell(path.wrapped)
+    builder.SetMode(False)  # corrected Frenet: stable on straight and planar paths
+    if abs(twist) < 1e-9 and abs(scale - 1.0) < 1e-9:
+        builder.Add(wire.wrapped, False, False)
+    else:
+        count = 1 if abs(twist) < 1e-9 else max(2, math.ceil(abs(twist) / 30.0))
+        p0 = path.positionAt(0)
+        t0 = path.tangentAt(0).normalized()
+        origin = m.Vector(0, 0, 0)
+        for i in range(count + 1):
+            t = i / count
+            section = wire.translate(-p0)
+            if abs(twist) > 1e-9 and t > 0:
+                section = section.rotate(origin, t0, twist * t)
+            factor = 1.0 + (scale - 1.0) * t
+            if abs(factor - 1.0) > 1e-12:
+                section = section.scale(factor)
+            turn = _rotation_between(t0, path.tangentAt(t).normalized())
+            if turn is not None:
+                section = section.rotate(origin, turn[0], turn[1])
+            section = section.translate(path.positionAt(t))
+            builder.Add(section.wrapped, False, False)
+    builder.Build()
+    if not builder.IsDone():
+        raise ValueError("pipe shell not done")
+    if not builder.MakeSolid():
+        raise ValueError("the swept shell could not be closed into a solid")
+    return builder.Shape()
+
+
+def _check_bend(ctx: NodeContext, faces: Sequence[Any], path: Any, scale: float) -> None:
+    """Refuse a profile that reaches further from the path than the path's tightest bend radius:
+    OCCT would build a self-overlapping (yet 'valid') solid."""
+    p0 = path.positionAt(0)
+    reach = max((v.Center() - p0).Length for face in faces for v in face.Vertices())
+    for face in faces:
+        for edge in face.Edges():
+            reach = max(reach, *((edge.positionAt(i / 8) - p0).Length for i in range(9)))
+    reach *= max(1.0, scale)
+    samples = 64
+    curvature = 0.0
+    for i in range(samples + 1):
+        try:
+            curvature = max(curvature, path.curvatureAt(i / samples))
+        except Exception:  # a corner of a polyline path has no curvature; the pipe shell handles it
+            continue
+    if curvature > 1e-12 and reach >= 1.0 / curvature:
+        raise ctx.error(
+            ErrorCode.GEOM_SWEEP_FAIL,
+            f"the profile reaches {reach:.4g} from the path but the path bends with a radius of only "
+            f"{1.0 / curvature:.4g}; the swept solid would overlap itself",
+            hint="use a smaller profile or a path with gentler bends",
+        )
+
+
+def sweep(ctx: NodeContext, profile: Any, path: Any, twist: float = 0.0, scale: float = 1.0) -> Any:
+    """Sweep a closed profile along ``path``; ``twist`` (degrees) turns it about the path,
+    ``scale`` is the size of the end section relative to the start (linear in between)."""
+    from OCP.BRepAlgoAPI import BRepAlgoAPI_Cut
+
+    m = cq()
+    path_wire = _path_wire(ctx, path)
+    faces = profile_faces(ctx, profile, verb="sweep")
+    _check_bend(ctx, faces, path_wire, scale)
+    solids = []
+    with occ_errors(
+        ctx,
+        ErrorCode.GEOM_SWEEP_FAIL,
+        "could not sweep the profile along the path",
+        hint="the path must not bend more tightly than the profile's size, and the profile should sit "
+        "at the start of the path, across it",
+    ):
+        for face in faces:
+            outer = _pipe(face.outerWire(), path_wire, twist, scale)
+            inner = [_pipe(w, path_wire, twist, scale) for w in face.innerWires()]
+            if inner:
+                outer = BRepAlgoAPI_Cut(
+                    outer, m.Compound.makeCompound([m.Shape.cast(s) for s in inner]).wrapped
+                ).Shape()
+            solids.append(outer)
+        result = _result(solids)
+        if not result.isValid():
+            raise ValueError("the swept solid intersects itself")
+    return result
+
+
+# --------------------------------------------------------------------------- loft
+
+
+def loft(ctx: NodeContext, profiles: Sequence[Any], ruled: bool = False, closed: bool = False) -> Any:
+    """Solid through the section curves in the order given.
+
+    The first and last section may be points (a loft to an apex). ``ruled`` joins the
+    sections with straight lines; ``closed`` connects the last section back to the first
+    (needs at least three sections, none of them a point).
+    """
+    from OCP.BRepOffsetAPI import BRepOffsetAPI_ThruSections
+
+    m = cq()
+    if len(profiles) < 2:
+        raise ctx.error(
+            ErrorCode.GEOM_INVALID_INPUT,
+            f"a loft needs at least 2 profiles, got {len(profiles)}",
+            hint="connect two or more closed curves to 'profiles'",
+        )
+    sections = [profile_section(ctx, p, name=f"profiles[{i}]", allow_point=True) for i, p in enumerate(profiles)]
+    for i, section in enumerate(sections):
+        if isinstance(section, m.Vertex):
+            if 0 < i < len(sections) - 1:
+                raise ctx.error(
+                    ErrorCode.GEOM_INVALID_INPUT,
+                    f"profile {i} is a point; only the first and last loft sections may be points",
+                )
+        elif not section.IsClosed():
+            raise ctx.error(
+                ErrorCode.GEOM_INVALID_INPUT,
+                f"profile {i} is an open curve; a solid loft needs closed sections",
+                hint="close the curves (e.g. closed=true on Sketch::Polyline)",
+            )
+    if closed:
+        if len(sections) < 3 or any(isinstance(s, m.Vertex) for s in sections):
+            raise ctx.error(
+                ErrorCode.GEOM_INVALID_INPUT,
+                "a closed loft needs at least 3 curve profiles (no points)",
+                param="closed",
+            )
+        sections.append(sections[0])
+    with occ_errors(
+        ctx,
+        ErrorCode.GEOM_LOFT_FAIL,
+        f"could not loft through {len(profiles)} profiles",
+        hint="profiles should not intersect each other, and work best with the same number of edges",
+    ):
+        builder = BRepOffsetAPI_ThruSections(True, ruled, 1e-6)
+        for section in sections:
+            if isinstance(section, m.Vertex):
+                builder.AddVertex(section.wrapped)
+            else:
+                builder.AddWire(section.wrapped)
+        builder.Build()
+        if not builder.IsDone():
+            raise ValueError("thru-sections not done")
+        result = _result([builder.Shape()])
+        if not result.isValid():
+            raise ValueError("the lofted solid intersects itself")
+    return result
