@@ -471,6 +471,10 @@ class Graph:
     ) -> EvaluationResult:
         """Evaluate the graph. ``cache=False`` runs every node (the cache is not read)."""
         base_dir = self.path.parent.resolve() if self.path is not None else Path.cwd()
+        if self._doc.nodes:
+            from brepflow_lab.kernel import cq
+
+            cq()  # import the geometry kernel up front, so node timings stay honest
         result = self.evaluator.evaluate(
             self._doc,
             overrides=parameters,
