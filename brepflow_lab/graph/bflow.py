@@ -20,6 +20,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from importlib import resources
@@ -109,8 +110,8 @@ def schema_problems(data: Any) -> list[Problem]:
 
 def _migrate(data: dict[str, Any]) -> dict[str, Any]:
     version = data.get("version")
-    if not isinstance(version, str):
-        return data
+    if not isinstance(version, str) or not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", version):
+        return data  # the schema reports a malformed version
     try:
         major = int(version.split(".")[0])
     except ValueError:
