@@ -139,16 +139,30 @@ def sphere(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
         _positive("height", 100.0, "height along +Z from the base", "Height"),
         *_xyz_params(),
         _angle(),
+        ParamSpec(
+            "baseRadius",
+            default=None,
+            optional=True,
+            min=0,
+            dimension="length",
+            help="alias of radius1 used by some BrepFlow files; when set it wins over radius1",
+        ),
+        ParamSpec(
+            "topRadius",
+            default=None,
+            optional=True,
+            min=0,
+            dimension="length",
+            help="alias of radius2 used by some BrepFlow files; when set it wins over radius2",
+        ),
     ],
     description="Cone or truncated cone standing on its base centre along +Z.",
 )
 def cone(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     center = (params["centerX"], params["centerY"], params["centerZ"])
-    return {
-        "shape": primitives.make_cone(
-            ctx, params["radius1"], params["radius2"], params["height"], center, angle=params["angle"]
-        )
-    }
+    base = params["baseRadius"] if params.get("baseRadius") is not None else params["radius1"]
+    top = params["topRadius"] if params.get("topRadius") is not None else params["radius2"]
+    return {"shape": primitives.make_cone(ctx, base, top, params["height"], center, angle=params["angle"])}
 
 
 @node(

@@ -340,3 +340,15 @@ def test_closed_loft_makes_a_ring() -> None:
     ]
     ring = solid("Solid::Loft", {"profiles": sections}, closed=True)
     assert ring.Volume() == pytest.approx(2 * math.pi**2 * 10, rel=0.1)
+
+
+def test_cone_accepts_base_and_top_radius_aliases():
+    import math
+
+    from brepflow_lab.nodes.testing import run_node
+
+    out = run_node("Solid::Cone", baseRadius=10.0, topRadius=5.0, height=12.0)
+    expected = math.pi * 12.0 / 3 * (10**2 + 10 * 5 + 5**2)
+    assert out["shape"].Volume() == pytest.approx(expected, rel=1e-9)
+    plain = run_node("Solid::Cone", radius1=10.0, radius2=5.0, height=12.0)
+    assert plain["shape"].Volume() == pytest.approx(expected, rel=1e-9)
