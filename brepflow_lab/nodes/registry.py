@@ -73,6 +73,16 @@ class Registry:
                 self.plugin_errors.append(message)
                 warnings.warn(message, RuntimeWarning, stacklevel=2)
 
+    def reload_plugins(self) -> list[str]:
+        """Scan the entry-point group again — e.g. after ``pip install``-ing a node pack in a
+        running kernel. Returns the node types that became available."""
+        importlib.invalidate_caches()
+        self._ensure_loaded()
+        before = set(self._specs)
+        with self._lock:
+            self._load_plugins()
+        return sorted(set(self._specs) - before)
+
     def get(self, node_type: str) -> NodeSpec | None:
         self._ensure_loaded()
         return self._specs.get(node_type)

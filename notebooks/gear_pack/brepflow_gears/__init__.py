@@ -1,0 +1,1 @@
+"""Gears for BrepFlow Lab: an example node pack."""
