@@ -36,11 +36,13 @@ __all__ = [
     "OutputSpec",
     "ParamSpec",
     "Problem",
+    "Studio",
     "__version__",
     "catalogue",
     "evaluate",
     "load",
     "node",
+    "open",
 ]
 
 
@@ -52,3 +54,13 @@ def load(path: str | os.PathLike[str]) -> Graph:
 def evaluate(path: str | os.PathLike[str], **parameters: Any) -> EvaluationResult:
     """Load and evaluate a graph file, with optional parameter overrides."""
     return Graph.load(path).evaluate(parameters=parameters or None)
+
+
+def __getattr__(name: str) -> Any:
+    # The widgets pull in anywidget/ipywidgets (0.25-0.6 s): load them only when asked,
+    # so the CLI and headless evaluation stay fast.
+    if name in ("Studio", "open"):
+        from brepflow_lab import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'brepflow_lab' has no attribute {name!r}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -223,9 +223,15 @@ class Graph:
         for listener in list(self._listeners):
             listener(self)
 
-    def on_change(self, listener: Any) -> None:
-        """Call ``listener(graph)`` after every edit (widgets use it)."""
+    def on_change(self, listener: Any) -> Callable[[], None]:
+        """Call ``listener(graph)`` after every edit (widgets use it); returns an unsubscribe function."""
         self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     @property
     def dirty(self) -> bool:
@@ -468,9 +474,30 @@ class Graph:
         targets: list[str] | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         allow_unsafe_paths: bool = False,
+        isolated: bool = False,
+        executor: Any = None,
     ) -> EvaluationResult:
-        """Evaluate the graph. ``cache=False`` runs every node (the cache is not read)."""
+        """Evaluate the graph. ``cache=False`` runs every node (the cache is not read).
+
+        ``isolated=True`` runs the nodes in Dask worker processes (the environment's
+        cluster, or a local one started on first use), so an OCCT crash fails that node
+        with KERNEL_CRASH instead of killing this kernel. ``executor`` picks where nodes
+        run for this call: ``"sync"`` (this process), ``"dask"``, or an executor such as
+        :class:`~brepflow_lab.engine.dask_executor.DaskExecutor`; independent branches then
+        run in parallel. The cache is this graph's either way.
+        """
         base_dir = self.path.parent.resolve() if self.path is not None else Path.cwd()
+        run_on = None
+        if isolated or executor is not None:
+            from brepflow_lab.engine.executors import is_concurrent
+            from brepflow_lab.sweep import resolve_executor
+
+            run_on = resolve_executor("dask" if executor is None else executor)
+            if isolated and not is_concurrent(run_on):
+                raise ValueError(
+                    f"isolated=True runs nodes in worker processes, but executor={executor!r} runs them in "
+                    "this process: pass executor='dask', a DaskExecutor, or no executor"
+                )
         if self._doc.nodes:
             from brepflow_lab.kernel import cq
 
@@ -483,9 +510,62 @@ class Graph:
             base_dir=base_dir,
             output_dir=Path(output_dir).resolve() if output_dir is not None else base_dir,
             allow_unsafe_paths=allow_unsafe_paths,
+            executor=run_on,
         )
         self.last_result = result
         return result
+
+    #: the table of the last :meth:`sweep` (also when it was interrupted)
+    last_sweep: Any = None
+
+    def sweep(
+        self,
+        matrix: Any,
+        *,
+        target: Any = None,
+        executor: Any = None,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        export: str | list[str] | None = None,
+        out: str | os.PathLike[str] | None = None,
+        quality: str = "medium",
+        keep_shapes: bool = False,
+        progress: bool | str = True,
+        allow_unsafe_paths: bool = False,
+    ) -> Any:
+        """Evaluate one variant per row of ``matrix`` and return the results table.
+
+        ``matrix``: a list of dicts, a pandas DataFrame or a CSV path of global parameter
+        values. Variants run in parallel on Dask (``workers=N`` for a local cluster of N
+        processes, ``scheduler=ADDRESS`` for an existing one, ``executor="sync"`` for this
+        process). ``target`` names the node whose shape is measured (default: the terminal
+        shapes). ``export="step,stl"`` with ``out=DIR`` writes one file per variant and
+        format plus ``DIR/results.csv``. A failing variant never stops the sweep; Ctrl-C
+        cancels the rest (the partial table is kept in ``g.last_sweep``). See
+        :mod:`brepflow_lab.sweep`.
+        """
+        from brepflow_lab.sweep import SweepInterrupted, run_sweep
+
+        try:
+            table = run_sweep(
+                self,
+                matrix,
+                target=target,
+                executor=executor,
+                workers=workers,
+                scheduler=scheduler,
+                export=export,
+                out=out,
+                quality=quality,
+                keep_shapes=keep_shapes,
+                progress=progress,
+                allow_unsafe_paths=allow_unsafe_paths,
+            )
+        except SweepInterrupted as exc:
+            self.last_sweep = exc.result
+            raise
+        self.last_sweep = table
+        return table
 
     def on(self, listener: Any) -> Any:
         """Subscribe to engine events; returns an unsubscribe function."""
