@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from brepflow_lab.graph import expressions as expr
@@ -24,12 +25,24 @@ from brepflow_lab.graph.model import GraphDocument, Parameter
 if TYPE_CHECKING:
     from brepflow_lab.nodes.spec import ParamSpec
 
-__all__ = ["ParamProblem", "param_references", "resolve_globals", "resolve_param"]
+__all__ = ["InvalidParameter", "ParamProblem", "param_references", "resolve_globals", "resolve_param"]
 
 _REF = re.compile(r"^@([A-Za-z_][A-Za-z0-9_]*)$")
 _LENGTH_UNITS = {"mm", "cm", "m", "in", "ft", "um"}
 
 Scalar = float | bool
+
+
+@dataclass(frozen=True)
+class InvalidParameter:
+    """Stands in the resolved globals for a parameter that could not be resolved, so a node
+    using it fails with the real reason instead of "not set"."""
+
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"<invalid: {self.message}>"
 
 
 class ParamProblem(ValueError):
@@ -75,12 +88,19 @@ def _global_value(name: str, p: Parameter, resolved: Mapping[str, Scalar], units
         raise ParamProblem(f"parameter '@{name}' must be a number, boolean or expression, got {value!r}")
     if not math.isfinite(number):
         raise ParamProblem(f"parameter '@{name}' is not a finite number")
-    if p.unit in _LENGTH_UNITS and p.unit != units and isinstance(value, (int, float)):
-        number = expr.convert_length(number, p.unit, units)
-    if p.min is not None and number < p.min - 1e-12:
-        raise ParamProblem(f"parameter '@{name}' = {number:g} is below its minimum {p.min:g}")
-    if p.max is not None and number > p.max + 1e-12:
-        raise ParamProblem(f"parameter '@{name}' = {number:g} is above its maximum {p.max:g}")
+    # min/max are written in the parameter's own unit; literals are in that unit too,
+    # expression results are already in graph units.
+    converts = p.unit in _LENGTH_UNITS and p.unit != units
+    own = number
+    if converts and not isinstance(value, (int, float)):
+        own = expr.convert_length(number, units, str(p.unit))
+    unit = f" {p.unit}" if p.unit else ""
+    if p.min is not None and own < p.min - 1e-12:
+        raise ParamProblem(f"parameter '@{name}' = {own:g}{unit} is below its minimum {p.min:g}{unit}")
+    if p.max is not None and own > p.max + 1e-12:
+        raise ParamProblem(f"parameter '@{name}' = {own:g}{unit} is above its maximum {p.max:g}{unit}")
+    if converts and isinstance(value, (int, float)):
+        number = expr.convert_length(number, str(p.unit), units)
     return number
 
 
@@ -108,6 +128,8 @@ def resolve_globals(
                 problems[name] = f"parameter '@{name}' uses '@{dep}', which is not defined"
             else:
                 visit(dep)
+                if dep in problems and name not in problems:
+                    problems[name] = f"parameter '@{name}' uses '@{dep}', which is invalid"
         visiting.discard(name)
         if name in problems:
             return
@@ -118,6 +140,8 @@ def resolve_globals(
 
     for name in params:
         visit(name)
+    for name, message in problems.items():
+        values[name] = InvalidParameter(name, message)  # type: ignore[assignment]
     return values, problems
 
 
@@ -128,7 +152,10 @@ def _scalar(raw: Any, spec: ParamSpec, globals_: Mapping[str, Scalar], units: st
             name = m.group(1)
             if name not in globals_:
                 raise ParamProblem(f"'@{name}' is not set: add it to the graph's parameters", missing=name)
+            _check_valid(globals_[name])
             return globals_[name]
+        for ref in param_references(raw):
+            _check_valid(globals_.get(ref))
         dimension = spec.dimension if spec.kind != "boolean" else "none"
         try:
             return expr.evaluate(raw, globals_, units=units, dimension=dimension)
@@ -137,6 +164,11 @@ def _scalar(raw: Any, spec: ParamSpec, globals_: Mapping[str, Scalar], units: st
             missing = next((r for r in sorted(refs) if r not in globals_), None)
             raise ParamProblem(f"invalid expression {raw!r}: {exc}", missing=missing) from None
     return raw
+
+
+def _check_valid(value: Any) -> None:
+    if isinstance(value, InvalidParameter):
+        raise ParamProblem(f"'@{value.name}' is invalid: {value.message}")
 
 
 def resolve_param(spec: ParamSpec, raw: Any, globals_: Mapping[str, Scalar], units: str) -> Any:

@@ -58,8 +58,14 @@ class Registry:
             if self._loaded:
                 return
             self._loaded = True
-            for module in _BUILTIN_MODULES:
-                importlib.import_module(module)
+            if self is not catalogue:
+                # Node modules register into the process-wide catalogue when first imported
+                # (module-style packs too): a separate registry starts from a copy of it.
+                catalogue._ensure_loaded()
+                self._specs.update(catalogue._specs)
+            else:
+                for module in _BUILTIN_MODULES:
+                    importlib.import_module(module)
             self._load_plugins()
 
     def _load_plugins(self) -> None:
