@@ -1,10 +1,10 @@
-"""``brepflow-lab``: render, validate, info and nodes from the terminal.
+"""``brepflow-lab``: render, sweep, validate, info and nodes from the terminal.
 
 Exit codes (stable, for scripts and CI):
 
 * 0 — everything evaluated (render) / the file is valid (validate)
 * 2 — some nodes failed; everything else was still evaluated and exported
-* 10 — the file is invalid: every problem is listed on stderr, no traceback. For a file
+* 10 — the file (or a sweep's parameter matrix) is invalid: every problem is listed on stderr, no traceback. For a file
   that parses but has semantic errors (unknown node type, missing ``@param``, cycle...)
   ``render`` still evaluates and exports the parts that are fine before exiting 10.
 """
@@ -271,6 +271,60 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Evaluate one variant per matrix row; exit 0 all ok, 2 some failed, 10 bad graph/matrix."""
+    from brepflow_lab.engine.dask_executor import DaskLimitError, close_shared
+    from brepflow_lab.sweep import MatrixError, SweepInterrupted, run_sweep
+
+    try:
+        g = _load(args.graph)
+    except GraphError as exc:
+        print(f"{args.graph}: invalid", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    out_dir = Path(args.out).resolve()
+    try:
+        table = run_sweep(
+            g,
+            args.matrix,
+            target=args.target,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            export=args.export,
+            out=out_dir,
+            quality=args.quality,
+            allow_unsafe_paths=args.allow_unsafe_paths,
+        )
+    except MatrixError as exc:
+        print(f"{args.matrix}: invalid parameter matrix", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except GraphError as exc:
+        print(f"{args.graph}: cannot be swept", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    except SweepInterrupted as exc:
+        print(f"\n{exc}; partial results in {out_dir / 'results.csv'}", file=sys.stderr)
+        return 130
+    except (DaskLimitError, ValueError) as exc:
+        print(f"brepflow-lab sweep: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ConnectionError, RuntimeError) as exc:
+        print(f"brepflow-lab sweep: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        close_shared()
+    for v in table.failed:
+        params = ", ".join(f"{k}={v.parameters.get(k)!r}" for k in table.parameter_names)
+        print(f"variant {v.index} ({params}) failed: [{v.error_code}] {v.error_message}", file=sys.stderr)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(table.counts().items()))
+    print(
+        f"{args.graph}: {len(table)} variants ({counts}) in {table.seconds:.1f} s; results in {out_dir / 'results.csv'}"
+    )
+    return EXIT_OK if table.ok else EXIT_NODE_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brepflow-lab", description="BrepFlow graphs on real OCCT")
     parser.add_argument("--version", action="version", version="brepflow-lab 0.1.0")
@@ -290,6 +344,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_render)
 
+    p = sub.add_parser(
+        "sweep",
+        help="evaluate one variant per row of a parameter matrix (in parallel on Dask) into results.csv",
+        description="Exit 0 when every variant succeeds, 2 when some failed (the rest are still in "
+        "results.csv), 10 when the graph or the matrix is invalid.",
+    )
+    p.add_argument("graph")
+    p.add_argument("--matrix", required=True, help="CSV file: a header of parameter names, one variant per row")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local Dask worker processes (0: run in this process)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--target", help="node (or node.socket) whose shape is measured (default: the terminal shapes)")
+    p.add_argument("--export", default="", help=f"comma-separated formats per variant: {','.join(FORMATS)}")
+    p.add_argument("--out", default="out", help="output folder for results.csv and exports (default ./out)")
+    p.add_argument("--quality", choices=sorted(QUALITY), default="medium", help="mesh quality for stl/glb/3mf")
+    p.add_argument(
+        "--allow-unsafe-paths",
+        action="store_true",
+        help="let IO nodes use absolute paths and '..' (trusted graphs only)",
+    )
+    p.set_defaults(func=cmd_sweep)
+
     p = sub.add_parser("validate", help="check a graph file; exit 0 if valid, 10 if not")
     p.add_argument("graph")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
@@ -304,6 +380,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("nodes", help="the node catalogue")
     p.add_argument("--json", action="store_true", help="every spec as JSON")
     p.set_defaults(func=cmd_nodes)
+
+    from brepflow_lab.hub.cli import add_parser as add_hub_parser
+
+    add_hub_parser(sub)
     return parser
 
 
