@@ -50,3 +50,14 @@ def test_importing_the_package_does_not_import_cadquery():
     code = "import sys, brepflow_lab; brepflow_lab.catalogue.types(); print('cadquery' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_design_notebooks_store_small_outputs():
+    """No megabytes of mesh data or widget state (incl. the front-end bundle) in .ipynb files."""
+    import json
+
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 7
+    for path in notebooks:
+        assert path.stat().st_size < 100_000, f"{path.name} is {path.stat().st_size} bytes"
+        assert "widgets" not in json.loads(path.read_text())["metadata"], f"{path.name} stores widget state"
