@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -325,6 +326,31 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK if table.ok else EXIT_NODE_FAILED
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    """Start JupyterLab on the design notebooks (or FOLDER), on 127.0.0.1."""
+    import os
+
+    folder = Path(args.folder) if args.folder else Path.cwd()
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={folder.resolve()}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={args.port}",
+    ]
+    if (folder / "notebooks").is_dir():  # the project checkout: land in the design notebooks
+        command.append("--LabApp.default_url=/lab/tree/notebooks")
+    if os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses to start as root without it
+    if args.no_browser:
+        command.append("--no-browser")
+    env = dict(os.environ)
+    env.setdefault("JUPYTER_WIDGETS_ECHO", "0")  # browser edits are not echoed back in full
+    print(f"JupyterLab on {folder.resolve()} at http://127.0.0.1:{args.port}/lab", file=sys.stderr)
+    return subprocess.call(command, env=env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brepflow-lab", description="BrepFlow graphs on real OCCT")
     parser.add_argument("--version", action="version", version="brepflow-lab 0.1.0")
@@ -380,6 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("nodes", help="the node catalogue")
     p.add_argument("--json", action="store_true", help="every spec as JSON")
     p.set_defaults(func=cmd_nodes)
+
+    p = sub.add_parser("lab", help="start JupyterLab on the design notebooks (127.0.0.1)")
+    p.add_argument("folder", nargs="?", help="root folder (default: the current one; opens its notebooks/)")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_lab)
 
     from brepflow_lab.hub.cli import add_parser as add_hub_parser
 
