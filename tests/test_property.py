@@ -18,7 +18,8 @@ Whatever the input, ``evaluate()`` must not raise; every node ends ``ok``, ``cac
 Re-evaluating the same snapshot gives the same outcome per node, from the cache.
 
 Inputs that crashed or hung the process in OCCT are pinned separately, each in a child
-process (``test_known_kernel_crashes_are_contained``), and kept out of the random graphs.
+process (``test_known_kernel_crashes_are_contained``), and mixed back into the random graphs
+(``EDGE_CASES``) once the kernel refuses or builds them.
 """
 
 from __future__ import annotations
@@ -97,29 +98,27 @@ POINT_LISTS = [
     "a,b; c",
     "nan,0; 1,1; 2,2",
     "0,0;;;10,0",
+    "0,0; 10,0; 20,0",  # collinear: a closed spline / polyline through them folds back onto itself
 ]
 
 
-# Inputs that crash or hang the whole process inside OCCT are kept out of the random
-# graphs — one crash would kill the test run — and pinned instead, each in a child
-# process, by test_known_kernel_crashes_are_contained below:
-#  * Sketch::Offset2D of a Sketch::Circle of radius <= 1 by any negative (inward) distance,
-#    and of a Sketch::Ellipse whose two radii are equal by any distance: SIGSEGV in
-#    cadquery's Wire.offset2D (BRepOffsetAPI_MakeOffset). So offsets here are outward
-#    only, and ellipses are never circles.
-#  * Solid::Sweep with scale != 1 when OCCT finds the sections incompatible: SIGSEGV (not
-#    on every run) in BRepOffsetAPI_MakePipeShell.Build(). So sweeps here keep scale 1.
-#  * Solid::Sweep along a closed Sketch::Spline through collinear points: the
-#    BRepOffsetAPI_MakePipeShell constructor never returns. So point lists here are never
-#    collinear.
-#  * Solid::Extrude of a closed Sketch::Spline with a large draft (37° over 25): the
-#    LocOpe_DPrism constructor never returns. So drafts here stay small.
-PINNED: dict[tuple[str, str], st.SearchStrategy[Any]] = {
-    ("Sketch::Ellipse", "majorRadius"): st.integers(20, 50),
-    ("Sketch::Ellipse", "minorRadius"): st.integers(2, 15),
-    ("Sketch::Offset2D", "distance"): st.sampled_from([0.5, 1, 2.5, 10]),
-    ("Solid::Sweep", "scale"): st.just(1),
-    ("Solid::Extrude", "draft"): st.sampled_from([0, 0, 2.5, -2.5, 10, -10]),
+# Inputs that once crashed (SIGSEGV) or hung the process inside OCCT are pinned, each in a
+# child process, by test_known_kernel_crashes_are_contained below; the kernel now refuses
+# them (or builds them) before OCCT is called. PINNED keeps an input out of the random graphs
+# while it still crashes (one crash would kill the test run); it is empty because every known
+# crash is fixed. EDGE_CASES instead mixes those once-fatal inputs *into* the random graphs,
+# so they keep being exercised in combination with everything else:
+#  * Sketch::Offset2D of a circle of radius <= 1 inwards, and of an ellipse with equal radii;
+#  * Solid::Sweep with scale != 1 (also along closed paths and paths with corners);
+#  * closed Sketch::Spline / Polyline through collinear points (POINT_LISTS);
+#  * Solid::Extrude with drafts up to the spec's limit of 45° (no pin).
+PINNED: dict[tuple[str, str], st.SearchStrategy[Any]] = {}
+EDGE_CASES: dict[tuple[str, str], st.SearchStrategy[Any]] = {
+    ("Sketch::Circle", "radius"): st.sampled_from([0.5, 1]),
+    ("Sketch::Ellipse", "majorRadius"): st.just(10),
+    ("Sketch::Ellipse", "minorRadius"): st.just(10),
+    ("Sketch::Offset2D", "distance"): st.sampled_from([-0.1, -0.5, -1, -5]),
+    ("Solid::Sweep", "scale"): st.sampled_from([0.2, 0.5, 2]),
 }
 
 
@@ -275,6 +274,8 @@ def graph_documents(draw: st.DrawFn, clean: bool | None = None) -> dict[str, Any
         for p in spec.params:
             if (spec.type, p.name) in PINNED:
                 params[p.name] = draw(PINNED[spec.type, p.name])
+            elif (spec.type, p.name) in EDGE_CASES and p.name not in bad and chance(draw, 30):
+                params[p.name] = draw(EDGE_CASES[spec.type, p.name])
             elif p.name in bad:
                 params[p.name] = draw(bad_param_value(p))
             elif chance(draw, 85):  # otherwise the spec's default is used
@@ -430,7 +431,7 @@ def test_the_generator_understands_every_spec_it_draws_from() -> None:
             assert p.kind != "enum" or p.choices, (spec.type, p.name)
         for port in (*spec.inputs, *spec.outputs):
             assert port.type == "Any" or port.type in PORT_PARENTS, (spec.type, port.name, port.type)
-    for node_type, name in PINNED:
+    for node_type, name in [*PINNED, *EDGE_CASES]:
         assert catalogue[node_type].param(name) is not None, (node_type, name)
 
 
@@ -526,6 +527,47 @@ DRAFTED_SPLINE = _graph(
     ]
 )
 
+
+def _sweep_of(profile: dict[str, Any], path: dict[str, Any], **params: Any) -> dict[str, Any]:
+    return _graph(
+        [
+            {"id": "profile", "inputs": {}, **profile},
+            {"id": "path", "inputs": {}, **path},
+            {
+                "id": "target",
+                "type": "Solid::Sweep",
+                "inputs": {"profile": _link("profile", "curve"), "path": _link("path", path["output"])},
+                "params": params,
+            },
+        ]
+    )
+
+
+# a twist of 360° along a closed rectangle, the profile across the path at its start: SIGSEGV
+TWISTED_SWEEP_ALONG_RECTANGLE = _sweep_of(
+    {
+        "type": "Sketch::Ellipse",
+        "params": {
+            "center": {"x": -50, "y": -30, "z": 0},
+            "majorRadius": 5,
+            "minorRadius": 2,
+            "normal": {"x": 1, "y": 0, "z": 0},
+        },
+    },
+    {"type": "Sketch::Rectangle", "params": {}, "output": "curve"},
+    twist=360,
+)
+# twist and scale along a polyline with a 150° corner and mitred corners: SIGSEGV
+LAW_SWEEP_ROUND_A_SHARP_CORNER = _sweep_of(
+    {
+        "type": "Sketch::Ellipse",
+        "params": {"majorRadius": 5, "minorRadius": 2, "normal": {"x": 1.5, "y": 1, "z": 0.3}},
+    },
+    {"type": "Sketch::Polyline", "params": {"points": "0,0; 50,0; 0,25"}, "output": "wire"},
+    twist=-200,
+    scale=0.5,
+)
+
 _RUN_IN_CHILD = """
 import json, sys
 from brepflow_lab import Evaluator, Graph, MemoryCache, catalogue
@@ -537,13 +579,17 @@ print(json.dumps({k: [v.status, v.error.code.value if v.error else None] for k, 
 """
 
 
-KNOWN_CRASHES: dict[str, tuple[dict[str, Any], int]] = {
-    "inward-offset-of-circle-r1": (_offset_of("Sketch::Circle", {"radius": 1}, -0.5), 1),
-    "inward-offset-of-circle-r0.5": (_offset_of("Sketch::Circle", {"radius": 0.5}, -0.1), 1),
-    "offset-of-round-ellipse": (_offset_of("Sketch::Ellipse", {"majorRadius": 10, "minorRadius": 10}, 5), 1),
-    "scaled-sweep-with-incompatible-sections": (SCALED_SWEEP, 8),
-    "sweep-along-closed-spline-through-collinear-points": (SWEEP_ALONG_FLAT_SPLINE, 1),
-    "extrude-closed-spline-with-large-draft": (DRAFTED_SPLINE, 1),
+# name: (graph file, evaluations in one process, the node that must refuse the input)
+KNOWN_CRASHES: dict[str, tuple[dict[str, Any], int, str]] = {
+    "inward-offset-of-circle-r1": (_offset_of("Sketch::Circle", {"radius": 1}, -0.5), 1, "target"),
+    "inward-offset-of-circle-r0.5": (_offset_of("Sketch::Circle", {"radius": 0.5}, -0.1), 1, "target"),
+    "offset-of-round-ellipse": (_offset_of("Sketch::Ellipse", {"majorRadius": 10, "minorRadius": 10}, 5), 1, "target"),
+    "scaled-sweep-with-incompatible-sections": (SCALED_SWEEP, 8, "target"),
+    "twisted-sweep-along-closed-rectangle": (TWISTED_SWEEP_ALONG_RECTANGLE, 4, "target"),
+    "twisted-scaled-sweep-round-a-sharp-corner": (LAW_SWEEP_ROUND_A_SHARP_CORNER, 4, "target"),
+    # the closed spline through collinear points is refused by the spline node itself
+    "sweep-along-closed-spline-through-collinear-points": (SWEEP_ALONG_FLAT_SPLINE, 1, "path"),
+    "extrude-closed-spline-with-large-draft": (DRAFTED_SPLINE, 1, "target"),
 }
 CHILD_DEADLINE = 60.0  # seconds for all children together (they run in parallel)
 
@@ -558,7 +604,7 @@ def crash_children() -> Iterator[tuple[float, dict[str, subprocess.Popen[str]]]]
             stderr=subprocess.PIPE,
             text=True,
         )
-        for name, (doc, repeat) in KNOWN_CRASHES.items()
+        for name, (doc, repeat, _) in KNOWN_CRASHES.items()
     }
     yield time.monotonic() + CHILD_DEADLINE, children
     for child in children.values():
@@ -576,7 +622,8 @@ def test_known_kernel_crashes_are_contained(
     A graph file is untrusted input: whatever it holds, evaluation must end with node
     statuses — the failing node ``failed`` with a GEOM_* code, the independent box ``ok`` —
     never kill or freeze the kernel. Each case runs in a child process, so a crash fails
-    this test instead of the whole run.
+    this test instead of the whole run. Where a sketch node refuses the degenerate input
+    itself, the sweep or extrude behind it is skipped.
     """
     deadline, children = crash_children
     child = children[case]
@@ -590,5 +637,10 @@ def test_known_kernel_crashes_are_contained(
     assert child.returncode == 0, f"evaluation crashed the process (exit code {child.returncode}):\n{trace}"
     statuses = json.loads(out.strip().splitlines()[-1])
     assert statuses["box"] == ["ok", None]
+    refused_by = KNOWN_CRASHES[case][2]
     status, code = statuses["target"]
-    assert status == "ok" or (status == "failed" and code.startswith("GEOM_")), statuses
+    if refused_by == "target":
+        assert status == "ok" or (status == "failed" and code.startswith("GEOM_")), statuses
+    else:
+        assert statuses[refused_by] == ["failed", "PARAM_INVALID"], statuses
+        assert (status, code) == ("skipped", "UPSTREAM_FAILED"), statuses

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Vec3",
+    "face_inradius",
     "fillet_2d",
     "make_arc",
     "make_circle",
@@ -240,9 +241,15 @@ def make_ellipse(ctx: NodeContext, center: Vec3, major: float, minor: float, nor
 
     OCCT needs the major radius to be the larger one; if ``minor`` is larger the ellipse
     is built turned by 90° in its plane, so the radii keep their x / y meaning.
+
+    Radii that differ by less than the model tolerance give a circle: OCCT's ellipse
+    with equal radii is a degenerate curve that crashes later operations (a 2D offset of
+    it kills the process), while the circle is the same shape and works everywhere.
     """
     m = cq()
     n = unit_vector(ctx, normal, "normal")
+    if abs(major - minor) < ctx.tolerance:
+        return make_circle(ctx, center, (major + minor) / 2, n)
     plane = m.Plane(origin=m.Vector(*center), normal=m.Vector(*n))
     xdir, ydir = plane.xDir, plane.yDir
     if minor > major:
@@ -283,6 +290,31 @@ def _check_point_list(ctx: NodeContext, points: Sequence[Vec3], closed: bool, pa
                 f"points {i} and {i + 1} are the same point {points[i]}; consecutive points must differ",
                 param=param,
             )
+    if closed and _off_line(points) < ctx.tolerance:
+        raise ctx.error(
+            ErrorCode.PARAM_INVALID,
+            f"all {len(points)} points of this closed {what} lie on one straight line, so the closed {what} "
+            "would run out and fold back onto itself, enclosing no area",
+            param=param,
+            hint=f"move a point off the line, or set closed=false for an open {what}",
+        )
+
+
+def _off_line(points: Sequence[Vec3]) -> float:
+    """The largest distance of a point from the line through the two points furthest apart."""
+    first = points[0]
+    far = max(points, key=lambda p: _distance(first, p))
+    other = max(points, key=lambda p: _distance(far, p))
+    length = _distance(far, other)
+    if length < _EPS:
+        return 0.0
+    d = [(o - f) / length for o, f in zip(other, far, strict=True)]
+    worst = 0.0
+    for p in points:
+        v = [a - b for a, b in zip(p, far, strict=True)]
+        along = sum(a * b for a, b in zip(v, d, strict=True))
+        worst = max(worst, math.sqrt(max(0.0, sum(a * a for a in v) - along * along)))
+    return worst
 
 
 def make_polyline(ctx: NodeContext, points: Sequence[Vec3], closed: bool, *, param: str = "points") -> Any:
@@ -337,6 +369,14 @@ def offset_2d(ctx: NodeContext, curve: Any, distance: float, kind: str) -> Any:
         raise ctx.error(ErrorCode.PARAM_INVALID, "an offset of 0 gives back the same curve", param="distance")
     m = cq()
     wire = _single_wire(ctx, curve, "curve")
+    edges = wire.Edges()
+    if len(edges) == 1 and wire.IsClosed():
+        circle = _circle_of(edges[0])
+        if circle is not None:
+            return _offset_circle(ctx, circle, distance)
+        # OCCT's offset algorithm crashes (SIGSEGV) on some closed single-edge wires, e.g.
+        # ellipses whose radii are (almost) equal; the same curve cut into two halves is safe.
+        wire = _split_in_two(wire)
     with occ_errors(
         ctx,
         ErrorCode.GEOM_OFFSET_FAIL,
@@ -355,6 +395,59 @@ def offset_2d(ctx: NodeContext, curve: Any, distance: float, kind: str) -> Any:
     if len(result) == 1:
         return result[0]
     return m.Compound.makeCompound(result)
+
+
+def _circle_of(edge: Any) -> tuple[Vec3, Vec3, float] | None:
+    """(centre, normal, radius) of a full-circle edge, also of an ellipse with equal radii."""
+    kind = edge.geomType()
+    if kind == "CIRCLE":
+        circ = edge._geomAdaptor().Circle()
+        radius = circ.Radius()
+    elif kind == "ELLIPSE":
+        elips = edge._geomAdaptor().Ellipse()
+        if elips.MajorRadius() - elips.MinorRadius() > 1e-7 * elips.MajorRadius():
+            return None
+        circ, radius = elips, elips.MajorRadius()
+    else:
+        return None
+    c, n = circ.Location(), circ.Axis().Direction()
+    return (c.X(), c.Y(), c.Z()), (n.X(), n.Y(), n.Z()), float(radius)
+
+
+def _offset_circle(ctx: NodeContext, circle: tuple[Vec3, Vec3, float], distance: float) -> Any:
+    """A circle offset in its plane is the concentric circle of radius ``r + distance``.
+
+    Built directly: OCCT's 2D offset (``BRepOffsetAPI_MakeOffset``) crashes the process
+    (SIGSEGV) on an inward offset of a circle whose radius is 1 or less.
+    """
+    center, normal, radius = circle
+    new_radius = radius + distance
+    if new_radius < ctx.tolerance:
+        raise ctx.error(
+            ErrorCode.GEOM_OFFSET_FAIL,
+            f"offsetting a circle of radius {radius:g} inwards by {-distance:g} leaves nothing",
+            param="distance",
+            hint=f"an inward offset of this circle must be smaller than its radius {radius:g}",
+        )
+    m = cq()
+    with occ_errors(ctx, ErrorCode.GEOM_OFFSET_FAIL, f"could not offset the circle by {distance:g}", param="distance"):
+        return m.Wire.makeCircle(new_radius, m.Vector(*center), m.Vector(*normal))
+
+
+def _split_in_two(wire: Any) -> Any:
+    """The closed one-edge ``wire`` as two edges meeting at the middle of its parameter range."""
+    from OCP.BRep import BRep_Tool
+    from OCP.BRepBuilderAPI import BRepBuilderAPI_MakeEdge
+
+    m = cq()
+    edge = wire.Edges()[0]
+    curve = BRep_Tool.Curve_s(edge.wrapped, 0.0, 0.0)  # with the edge's location applied
+    first, last = edge.bounds()
+    middle = (first + last) / 2
+    halves = [BRepBuilderAPI_MakeEdge(curve, a, b) for a, b in ((first, middle), (middle, last))]
+    if not all(h.IsDone() for h in halves):
+        return wire
+    return m.Wire.assembleEdges([m.Edge(h.Edge()) for h in halves])
 
 
 def fillet_2d(ctx: NodeContext, curve: Any, radius: float, vertices: Sequence[Vec3] | None = None) -> Any:
@@ -467,7 +560,10 @@ def profile_faces(ctx: NodeContext, profile: Any, *, name: str = "profile", verb
         f"the {name} curve is not planar (or self-intersecting), so it cannot bound a face",
         hint="sketch profiles in one plane",
     ):
-        groups = sortWiresByBuildOrder(wires) if len(wires) > 1 else [wires]
+        # Build from copies: making a face adds curves to the wire's edges in place, so a failed
+        # attempt on the upstream node's (cached, shared) wire changed what the next attempt saw:
+        # a self-intersecting closed spline failed, then passed, then failed again.
+        groups = sortWiresByBuildOrder([w.copy() for w in wires]) if len(wires) > 1 else [[wires[0].copy()]]
         result = [m.Face.makeFromWires(group[0], list(group[1:])) for group in groups]
         for face in result:
             if not face.isValid():
@@ -495,3 +591,119 @@ def profile_section(ctx: NodeContext, profile: Any, *, name: str = "profile", al
             f"input '{name}' holds {len(wires)} separate curves; a section must be one connected curve",
         )
     return wires[0]
+
+
+# --------------------------------------------------------------------------- inradius
+
+
+def _loop_segments(face: Any, wires: Sequence[Any]) -> Any:
+    """The ``wires`` of planar ``face`` as 2D segments (an (n, 2, 2) array) in the face's plane.
+
+    Curved edges are polygonized finely enough (chord error below about 1e-4 of the face's
+    size) that distances measured to the segments are good to that fraction too.
+    """
+    import numpy as np
+
+    m = cq()
+    origin = face.Center()
+    normal = face.normalAt(origin)
+    helper = m.Vector(1.0, 0.0, 0.0) if abs(normal.x) < 0.9 else m.Vector(0.0, 1.0, 0.0)
+    u = normal.cross(helper).normalized()
+    v = normal.cross(u)
+    size = max(face.BoundingBox().DiagonalLength, _EPS)
+    segments = []
+    for wire in wires:
+        for edge in wire.Edges():
+            if edge.geomType() == "LINE":
+                count = 1
+            else:
+                count = int(min(512, max(16, math.ceil(edge.Length() / size * 256))))
+            pts = [edge.positionAt(i / count) - origin for i in range(count + 1)]
+            xy = np.array([(p.dot(u), p.dot(v)) for p in pts])
+            segments.append(np.stack([xy[:-1], xy[1:]], axis=1))
+    return np.concatenate(segments) if segments else np.zeros((0, 2, 2))
+
+
+def _inside(points: Any, segments: Any) -> Any:
+    """Even-odd point-in-region test of 2D ``points`` against closed loops of ``segments``."""
+    import numpy as np
+
+    px, py = points[:, 0:1], points[:, 1:2]
+    x1, y1 = segments[:, 0, 0], segments[:, 0, 1]
+    x2, y2 = segments[:, 1, 0], segments[:, 1, 1]
+    straddles = (y1 > py) != (y2 > py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_cross = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
+    crossings = np.count_nonzero(straddles & (px < x_cross), axis=1)
+    return crossings % 2 == 1
+
+
+def _clearance(points: Any, segments: Any) -> Any:
+    """Distance of each 2D point to the nearest segment."""
+    import numpy as np
+
+    a = segments[:, 0, :][None, :, :]
+    d = (segments[:, 1, :] - segments[:, 0, :])[None, :, :]
+    p = points[:, None, :]
+    length2 = np.maximum((d * d).sum(axis=2), 1e-300)
+    t = np.clip(((p - a) * d).sum(axis=2) / length2, 0.0, 1.0)
+    nearest = a + t[:, :, None] * d
+    return np.sqrt(((p - nearest) ** 2).sum(axis=2)).min(axis=1)
+
+
+def _region_inradius(segments: Any) -> float:
+    """Radius of the largest circle inside the region bounded by ``segments`` (even-odd rule).
+
+    A grid over the bounding box finds the interior points furthest from the boundary;
+    the best few are then refined by a shrinking pattern search. Accurate to about
+    1e-4 of the region's size — always from below, as the grid only finds real points.
+    """
+    import numpy as np
+
+    if len(segments) == 0:
+        return 0.0
+    flat = segments.reshape(-1, 2)
+    lo, hi = flat.min(axis=0), flat.max(axis=0)
+    span = hi - lo
+    for n in (48, 160):
+        gx = np.linspace(lo[0], hi[0], n + 2)[1:-1]
+        gy = np.linspace(lo[1], hi[1], n + 2)[1:-1]
+        grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
+        grid = grid[_inside(grid, segments)]
+        if len(grid) >= 20 or n == 160:
+            break
+    if len(grid) == 0:
+        return 0.0
+    clear = _clearance(grid, segments)
+    order = np.argsort(clear)[::-1][:8]
+    best_points, best = grid[order], clear[order]
+    offsets = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1) if i or j], dtype=float)
+    floor = 1e-7 * float(span.max())
+    for k in range(len(best_points)):  # pattern search: longer steps after a gain, shorter after none
+        step = span / (n + 1)
+        for _ in range(200):
+            candidates = best_points[k] + offsets * step
+            candidates = candidates[_inside(candidates, segments)]
+            values = _clearance(candidates, segments) if len(candidates) else np.zeros(0)
+            if len(values) and values.max() > best[k]:
+                top = int(np.argmax(values))
+                best_points[k], best[k] = candidates[top], values[top]
+                step = np.minimum(step * 1.5, span)
+            else:
+                step = step * 0.5
+                if float(step.max()) < floor:
+                    break
+    return float(best.max())
+
+
+def face_inradius(face: Any) -> tuple[float, list[float]]:
+    """Radius of the largest circle inside planar ``face`` (holes count as outside), and the
+    same for each hole on its own (the largest circle that fits inside the hole).
+
+    An inward draft of ``s`` shrinks the face by ``s`` everywhere, so the face vanishes once
+    ``s`` reaches its inradius; an outward draft shrinks the holes the same way.
+    """
+    outer = face.outerWire()
+    holes = list(face.innerWires())
+    radius = _region_inradius(_loop_segments(face, [outer, *holes]))
+    return radius, [_region_inradius(_loop_segments(face, [hole])) for hole in holes]

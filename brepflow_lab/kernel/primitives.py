@@ -7,7 +7,17 @@ are centred on the origin.
 
 Sweeps with twist or end scale are built as a multi-section pipe: copies of the profile,
 turned about and scaled towards the path, are placed along the path and OCCT's
-``BRepOffsetAPI_MakePipeShell`` interpolates them. A straight sweep uses one section.
+``BRepOffsetAPI_MakePipeShell`` interpolates them. A straight sweep uses one section, with
+mitred ("right") corners where the path has sharp corners: OCCT's default transition
+silently built wrong solids there (half the volume along an L-shaped polyline).
+
+Inputs that crash or hang OCCT are refused *before* OCCT is called, as node errors:
+twist / end scale on a closed path or on a path with sharp corners (the pipe shell
+crashes the process with SIGSEGV on a closed polyline, and never gives a correct solid
+on either), paths that fold back onto themselves (a closed spline through collinear
+points hangs the pipe shell), and drafts that close the profile before the full
+extrusion distance (``LocOpe_DPrism`` silently returns a truncated solid, or hangs on
+some spline profiles) — the last measured against the profile's inradius.
 
 Every OCCT failure becomes a NodeError with the most specific code (``GEOM_SWEEP_FAIL``,
 ``GEOM_LOFT_FAIL``, ...) and a message in CAD terms. Like every kernel module this one
@@ -16,13 +26,14 @@ imports OCP / cadquery only inside functions.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from brepflow_lab.errors import ErrorCode
 from brepflow_lab.kernel import cq
-from brepflow_lab.kernel.curves import Vec3, occ_errors, profile_faces, profile_section, unit_vector
+from brepflow_lab.kernel.curves import Vec3, face_inradius, occ_errors, profile_faces, profile_section, unit_vector
 from brepflow_lab.kernel.part import shape_of
 
 if TYPE_CHECKING:
@@ -194,6 +205,7 @@ def extrude(ctx: NodeContext, profile: Any, direction: Vec3, distance: float, dr
                 param="draft",
                 hint="set direction to the profile's normal, or draft 0",
             )
+        _check_draft(ctx, face, distance, draft)
         sign = 1.0 if cosine > 0 else -1.0
         with occ_errors(
             ctx,
@@ -206,10 +218,79 @@ def extrude(ctx: NodeContext, profile: Any, direction: Vec3, distance: float, dr
                 face.wrapped, sign * distance / math.cos(math.radians(draft)), sign * math.radians(draft)
             )
             solid = builder.Shape()
-            if solid.IsNull() or not m.Shape.cast(solid).isValid():
-                raise ValueError("the drafted walls intersect")
-            solids.append(solid)
+            valid = not solid.IsNull() and m.Shape.cast(solid).isValid()
+        if not valid:
+            free_form = sorted({e.geomType() for e in face.Edges()} - {"LINE", "CIRCLE", "ELLIPSE"})
+            raise ctx.error(
+                ErrorCode.GEOM_DRAFT_FAIL,
+                f"OCCT's drafted extrusion gave an invalid solid for a draft of {draft:g}° over {distance:g}"
+                + (
+                    f": it cannot taper the profile's free-form ({', '.join(free_form).lower()}) edges"
+                    if free_form
+                    else ": the drafted walls intersect"
+                ),
+                param="draft",
+                hint="draft profiles made of lines, arcs and circles, or use Solid::Loft between the profile and a "
+                "smaller copy of it (Sketch::Offset2D)",
+            )
+        reach = _reach(m.Shape.cast(solid), face.Center(), m.Vector(*unit))
+        if reach < distance - max(ctx.tolerance, 1e-6 * distance):
+            raise ctx.error(
+                ErrorCode.GEOM_DRAFT_FAIL,
+                f"a draft of {draft:g}° closes the profile after {reach:.4g} of the {distance:g} extrusion: "
+                "the drafted walls meet before the full distance",
+                param="draft",
+                hint=f"reduce the draft, or extrude at most {reach:.4g} with this draft",
+            )
+        solids.append(solid)
     return _result(solids)
+
+
+def _check_draft(ctx: NodeContext, face: Any, distance: float, draft: float) -> None:
+    """Refuse a draft that closes the profile (or, drafted outwards, one of its holes) before
+    the full distance, before calling OCCT.
+
+    A draft of ``a`` over ``d`` moves every wall by ``s = d·tan(a)``: inwards for a positive
+    draft, so the profile vanishes once ``s`` reaches its inradius (the radius of the largest
+    circle inside it); outwards for a negative one, which closes a hole once ``s`` reaches
+    the hole's own inradius. OCCT's ``LocOpe_DPrism`` does not report this: it silently
+    returns a shorter solid (a hip roof on a rectangle, a cone on a circle) or, on some
+    spline profiles, never returns.
+    """
+    shrink = distance * math.tan(math.radians(abs(draft)))
+    inradius, holes = face_inradius(face)
+    if draft > 0:
+        limit, what = inradius, "the profile"
+        detail = f"the profile's inradius (radius of the largest circle inside it) is {inradius:.4g}"
+    elif holes:
+        index = min(range(len(holes)), key=lambda i: holes[i])
+        limit, what = holes[index], f"hole {index + 1} of the profile"
+        detail = f"the largest circle inside that hole has a radius of {limit:.4g}"
+    else:
+        return
+    margin = max(ctx.tolerance, 1e-4 * limit)
+    if shrink < limit - margin:
+        return
+    usable = max(limit - margin, 0.0)
+    max_draft = math.floor(math.degrees(math.atan(usable / distance)) * 100) / 100  # rounded down
+    max_distance = math.floor(usable / math.tan(math.radians(abs(draft))) * 1000) / 1000
+    side = "an inward" if draft > 0 else "an outward"
+    raise ctx.error(
+        ErrorCode.GEOM_DRAFT_FAIL,
+        f"a draft of {draft:g}° over a distance of {distance:g} moves the walls by {shrink:.5g}, which closes "
+        f"{what} before the full distance: {detail}",
+        param="draft",
+        hint=f"over a distance of {distance:g}, {side} draft can be at most {max_draft:g}°; "
+        f"with a draft of {draft:g}° the distance can be at most {max_distance:g}",
+    )
+
+
+def _reach(solid: Any, origin: Any, direction: Any) -> float:
+    """How far ``solid`` extends from ``origin`` along the unit ``direction``."""
+    reach = max((v.Center() - origin).dot(direction) for v in solid.Vertices())
+    for edge in solid.Edges():
+        reach = max(reach, *((edge.positionAt(i / 8) - origin).dot(direction) for i in range(9)))
+    return float(reach)
 
 
 # --------------------------------------------------------------------------- revolve
@@ -325,11 +406,16 @@ def _rotation_between(a: Any, b: Any) -> tuple[Any, float] | None:
 
 def _pipe(wire: Any, path: Any, twist: float, scale: float) -> Any:
     """Sweep one closed wire along ``path`` as a solid (a TopoDS_Shape)."""
+    from OCP.BRepBuilderAPI import BRepBuilderAPI_RightCorner
     from OCP.BRepOffsetAPI import BRepOffsetAPI_MakePipeShell
 
     m = cq()
     builder = BRepOffsetAPI_MakePipeShell(path.wrapped)
     builder.SetMode(False)  # corrected Frenet: stable on straight and planar paths
+    # Mitred corners where the path has a sharp corner. OCCT's default ("transformed")
+    # silently builds wrong solids there: half the volume along an L-shaped polyline,
+    # none at all along a 3D polyline.
+    builder.SetTransitionMode(BRepBuilderAPI_RightCorner)
     if abs(twist) < 1e-9 and abs(scale - 1.0) < 1e-9:
         builder.Add(wire.wrapped, False, False)
     else:
@@ -356,6 +442,120 @@ def _pipe(wire: Any, path: Any, twist: float, scale: float) -> Any:
     if not builder.MakeSolid():
         raise ValueError("the swept shell could not be closed into a solid")
     return builder.Shape()
+
+
+_FOLD_COSINE = math.cos(math.radians(175.0))  # a turn sharper than this folds the path back onto itself
+
+
+def _check_path(ctx: NodeContext, path: Any, twist: float, scale: float) -> None:
+    """Refuse paths OCCT's pipe shell cannot sweep, before calling it.
+
+    * A twist or end scale on a closed path: the end section returns to the start section
+      turned or resized, which cannot close into a valid solid. OCCT never succeeds, and
+      on a closed path with corners (e.g. a triangle) its pipe shell crashes the process.
+    * A path that folds back onto itself (turns by more than 175° at a corner or cusp, e.g.
+      a closed spline through collinear points): the swept solid would overlap itself, and
+      on such a closed spline ``BRepOffsetAPI_MakePipeShell`` never returns.
+    """
+    closed = path.IsClosed()
+    if closed and (abs(twist) > 1e-9 or abs(scale - 1.0) > 1e-9):
+        what = " and ".join(
+            text
+            for text, used in (
+                (f"a twist of {twist:g}°", abs(twist) > 1e-9),
+                (f"an end scale of {scale:g}", abs(scale - 1.0) > 1e-9),
+            )
+            if used
+        )
+        raise ctx.error(
+            ErrorCode.GEOM_SWEEP_FAIL,
+            f"{what} cannot be used on a closed path: the end section would come back onto the start "
+            "section turned or resized, so the sweep cannot close into a solid",
+            param="scale" if abs(scale - 1.0) > 1e-9 else "twist",
+            hint="use twist 0 and scale 1 along a closed path, or sweep along an open path",
+        )
+    if abs(twist) > 1e-9 or abs(scale - 1.0) > 1e-9:
+        corner = _sharp_corner(path)
+        if corner is not None:
+            (x, y, z), turn = corner
+            raise ctx.error(
+                ErrorCode.GEOM_SWEEP_FAIL,
+                f"a twist or end scale needs a smooth path, but the path turns by {turn:.3g}° at a sharp corner "
+                f"at ({x:.4g}, {y:.4g}, {z:.4g})",
+                param="scale" if abs(scale - 1.0) > 1e-9 else "twist",
+                hint="round the path's corners (Sketch::Fillet2D) or use a Sketch::Spline path; "
+                "with twist 0 and scale 1 a path with corners is swept with mitred corners",
+            )
+    samples = 256
+    points = []
+    tangents = []
+    for i in range(samples + 1):
+        try:
+            points.append(path.positionAt(i / samples).toTuple())
+            tangent = path.tangentAt(i / samples)
+        except Exception:  # a cusp has no tangent; the neighbouring samples show the fold
+            continue
+        if tangent.Length > 1e-12:
+            tangents.append((i / samples, tangent.normalized()))
+    if closed and len(points) > 2 and _spread_off_line(points) < ctx.tolerance:
+        raise ctx.error(
+            ErrorCode.GEOM_SWEEP_FAIL,
+            "the closed path lies on one straight line: it runs out and folds back onto itself, enclosing no "
+            "area, so the swept solid would overlap itself",
+            hint="use a path that does not retrace itself (e.g. move a point of the spline off the line)",
+        )
+    pairs = list(itertools.pairwise(tangents))
+    if closed and len(tangents) > 1:
+        pairs.append((tangents[-1], tangents[0]))
+    for (t1, d1), (_, d2) in pairs:
+        if d1.dot(d2) < _FOLD_COSINE:
+            turn = math.degrees(math.acos(max(-1.0, min(1.0, d1.dot(d2)))))
+            where = path.positionAt(t1).toTuple()
+            raise ctx.error(
+                ErrorCode.GEOM_SWEEP_FAIL,
+                f"the path turns back on itself by {turn:.1f}° near ({where[0]:.4g}, {where[1]:.4g}, "
+                f"{where[2]:.4g}); the swept solid would overlap itself",
+                hint="remove the point where the path reverses, or round the corner (Sketch::Fillet2D)",
+            )
+
+
+def _sharp_corner(path: Any) -> tuple[Vec3, float] | None:
+    """Where and by how much (degrees) the path turns at its sharpest corner between edges."""
+    from OCP.BRepTools import BRepTools_WireExplorer
+    from OCP.TopAbs import TopAbs_REVERSED
+
+    m = cq()
+    ends: list[tuple[Any, Any, Any]] = []  # per edge in path order: start tangent, end tangent, end point
+    explorer = BRepTools_WireExplorer(path.wrapped)
+    while explorer.More():
+        edge = m.Edge(explorer.Current())
+        reverse = explorer.Current().Orientation() == TopAbs_REVERSED
+        first, last = edge.tangentAt(0), edge.tangentAt(1)
+        if reverse:
+            first, last = -last, -first
+        ends.append((first.normalized(), last.normalized(), edge.endPoint()))  # endPoint follows the orientation
+        explorer.Next()
+    joints = list(itertools.pairwise(ends))
+    if path.IsClosed() and len(ends) > 1:
+        joints.append((ends[-1], ends[0]))
+    worst: tuple[Vec3, float] | None = None
+    for (_, out_dir, at), (in_dir, _, _) in joints:
+        turn = math.degrees(math.acos(max(-1.0, min(1.0, out_dir.dot(in_dir)))))
+        if turn > 0.5 and (worst is None or turn > worst[1]):
+            worst = (at.toTuple(), turn)
+    return worst
+
+
+def _spread_off_line(points: Sequence[Vec3]) -> float:
+    """How far the points reach away from their best-fit straight line (largest deviation)."""
+    import numpy as np
+
+    pts = np.asarray(points, dtype=float)
+    centred = pts - pts.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    along = centred @ axes[0]
+    off = centred - np.outer(along, axes[0])
+    return float(np.sqrt((off * off).sum(axis=1)).max())
 
 
 def _check_bend(ctx: NodeContext, faces: Sequence[Any], path: Any, scale: float) -> None:
@@ -391,6 +591,7 @@ def sweep(ctx: NodeContext, profile: Any, path: Any, twist: float = 0.0, scale: 
     m = cq()
     path_wire = _path_wire(ctx, path)
     faces = profile_faces(ctx, profile, verb="sweep")
+    _check_path(ctx, path_wire, twist, scale)
     _check_bend(ctx, faces, path_wire, scale)
     solids = []
     with occ_errors(

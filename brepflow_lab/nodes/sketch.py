@@ -196,6 +196,7 @@ def point(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
 
 @node(
     "Sketch::Ellipse",
+    version=2,  # 2: equal radii give a circle
     inputs=[
         _vec_input("center", "optional centre; overrides 'center'"),
         _vec_input("normal", "optional plane normal; overrides 'normal'"),
@@ -223,7 +224,7 @@ def point(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
         ),
         _vec_param("normal", _Z, "normal of the ellipse's plane (default +Z: the XY plane)", "Normal", length=False),
     ],
-    description="Closed ellipse; majorRadius along X, minorRadius along Y.",
+    description="Closed ellipse; majorRadius along X, minorRadius along Y (equal radii give a circle).",
 )
 def ellipse(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     center = _pick(ctx, inputs, params, "center")
@@ -309,7 +310,8 @@ def polygon(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
             "closed",
             kind="boolean",
             default=False,
-            help="join the last point back to the first (makes a profile)",
+            help="join the last point back to the first (makes a profile; the points must not all lie on one "
+            "straight line)",
             label="Closed",
         ),
     ],
@@ -336,7 +338,11 @@ def polyline(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -
             "points", kind="string", default="0,0; 25,20; 50,0; 75,-20; 100,0", help=_POINTS_HELP, label="Points"
         ),
         ParamSpec(
-            "closed", kind="boolean", default=False, help="make a smooth closed (periodic) curve", label="Closed"
+            "closed",
+            kind="boolean",
+            default=False,
+            help="make a smooth closed (periodic) curve; its points must not all lie on one straight line",
+            label="Closed",
         ),
     ],
     description="Smooth interpolating B-spline through a list of points.",
@@ -347,6 +353,7 @@ def spline(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
 
 @node(
     "Sketch::Offset2D",
+    version=2,  # 2: circles are offset exactly (outwards for positive distances whatever their orientation)
     inputs=[InputSpec("curve", "Curve", help="a planar curve (closed profiles give a parallel profile)")],
     outputs=[_CURVE],
     params=[

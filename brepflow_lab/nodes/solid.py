@@ -196,6 +196,7 @@ _PROFILE = InputSpec(
 
 @node(
     "Solid::Extrude",
+    version=2,  # 2: drafts that close the profile before the full distance are refused
     inputs=[_PROFILE, _vector_input("direction", "optional direction; overrides the 'direction' parameter")],
     outputs=[_SHAPE],
     params=[
@@ -207,7 +208,9 @@ _PROFILE = InputSpec(
             max=45,
             dimension="angle",
             help="taper of the side walls: positive narrows the solid towards its end, negative widens it "
-            "(convex corners then become rounded); needs the direction perpendicular to the profile",
+            "(convex corners then become rounded); needs the direction perpendicular to the profile. The walls "
+            "move by distance·tan(draft), which must stay below the profile's inradius (the radius of the "
+            "largest circle inside it; for a negative draft: of each hole)",
             label="Draft Angle",
         ),
         ParamSpec("direction", kind="vector", default=(0.0, 0.0, 1.0), help="extrusion direction (normalised)"),
@@ -258,6 +261,7 @@ def revolve(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
 
 @node(
     "Solid::Sweep",
+    version=2,  # 2: mitred corners on paths with sharp corners; degenerate paths refused
     inputs=[
         InputSpec("profile", "Shape", help="closed curve or face placed at the start of the path, across it"),
         InputSpec("path", "Curve", help="the curve to sweep along (one connected wire)"),
@@ -270,7 +274,8 @@ def revolve(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
             min=-360,
             max=360,
             dimension="angle",
-            help="rotation of the profile about the path from start to end",
+            help="rotation of the profile about the path from start to end; needs an open path without "
+            "sharp corners (e.g. a Sketch::Spline or Arc)",
             label="Twist",
         ),
         ParamSpec(
@@ -278,7 +283,8 @@ def revolve(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
             default=1.0,
             min=0.1,
             max=10,
-            help="size of the end section relative to the start (changes linearly along the path)",
+            help="size of the end section relative to the start (changes linearly along the path); other than 1 "
+            "it needs an open path without sharp corners",
             label="End Scale",
         ),
     ],

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -259,3 +264,162 @@ def test_extrude_each_closed_sketch() -> None:
         profile = curve(node_type, **params)
         prism = run_node("Solid::Extrude", {"profile": profile}, distance=2)["shape"]
         assert prism.Volume() == pytest.approx(2 * expected_area, rel=REL), node_type
+
+
+# --------------------------------------------------------------------------- inputs that crashed OCCT
+#
+# These inputs killed the process (SIGSEGV in OCCT's BRepOffsetAPI_MakeOffset) before the
+# kernel guarded them. Each runs in a child process with a deadline, so a regression fails
+# its test instead of killing the test session.
+
+_CHILD = """
+import json, math
+import cadquery as cq
+from brepflow_lab.errors import NodeError
+from brepflow_lab.nodes.testing import run_node
+
+def curve(node_type, inputs=None, **params):
+    return next(iter(run_node(node_type, inputs, **params).values()))
+
+def offset(wire, distance, kind="arc"):
+    out = curve("Sketch::Offset2D", {"curve": wire}, distance=distance, kind=kind)
+    assert out.isValid()
+    return {"length": out.Length(), "closed": out.IsClosed(), "edges": len(out.Edges()),
+            "bbox": [out.BoundingBox().xlen, out.BoundingBox().ylen, out.BoundingBox().zlen]}
+
+def attempt(fn):
+    try:
+        return fn()
+    except NodeError as exc:
+        return {"error": exc.code.value, "param": exc.param, "message": str(exc)}
+
+results = {}
+%s
+print(json.dumps(results))
+"""
+
+CRASHED_OFFSETS: dict[str, str] = {
+    "inward-offset-of-small-circles": """
+for r, d, kind in [(1, -0.5, "arc"), (0.5, -0.1, "arc"), (1, -0.001, "arc"), (0.99, -0.1, "intersection")]:
+    results[f"{r} {d} {kind}"] = attempt(lambda: offset(curve("Sketch::Circle", radius=r), d, kind))
+results["tilted"] = attempt(lambda: offset(curve("Sketch::Circle", radius=0.5, normal=(1, 0.5, 0)), -0.25))
+results["too far"] = attempt(lambda: offset(curve("Sketch::Circle", radius=1), -1))
+""",
+    "offset-of-round-ellipse": """
+for d in (5, -2):
+    results[str(d)] = attempt(lambda: offset(curve("Sketch::Ellipse", majorRadius=10, minorRadius=10), d))
+""",
+    "offset-of-raw-ellipse-edges": """
+# built with cadquery, as imported geometry would be: the Ellipse node would make a circle
+for ratio in (1.0, 1 - 1e-9, 0.5):
+    wire = cq.Wire.assembleEdges([cq.Edge.makeEllipse(10, 10 * ratio, cq.Vector(1, 2, 3), cq.Vector(0, 0, 1))])
+    results[str(ratio)] = attempt(lambda: offset(wire, 2))
+    results[f"{ratio} inwards"] = attempt(lambda: offset(wire, -1))
+""",
+}
+CHILD_DEADLINE = 90.0  # seconds for all children together (they run in parallel)
+
+
+@pytest.fixture(scope="module")
+def offset_children() -> Iterator[tuple[float, dict[str, subprocess.Popen[str]]]]:
+    children = {
+        name: subprocess.Popen(
+            [sys.executable, "-X", "faulthandler", "-c", _CHILD % code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, code in CRASHED_OFFSETS.items()
+    }
+    yield time.monotonic() + CHILD_DEADLINE, children
+    for child in children.values():
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+
+
+def child_results(case: str, children: tuple[float, dict[str, subprocess.Popen[str]]]) -> dict[str, Any]:
+    deadline, running = children
+    child = running[case]
+    try:
+        out, err = child.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail(f"{case}: did not finish within {CHILD_DEADLINE:g} s (the kernel hangs)")
+    trace = err.split("Extension modules:")[0].strip()[-1500:]
+    assert child.returncode == 0, f"{case} crashed the process (exit code {child.returncode}):\n{trace}"
+    results: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return results
+
+
+def test_inward_offset_of_a_small_circle_is_the_concentric_circle(offset_children: Any) -> None:
+    results = child_results("inward-offset-of-small-circles", offset_children)
+    for key, expected_radius in [("1 -0.5 arc", 0.5), ("0.5 -0.1 arc", 0.4), ("1 -0.001 arc", 0.999)]:
+        assert results[key]["length"] == pytest.approx(2 * math.pi * expected_radius, rel=REL), key
+        assert results[key]["closed"] and results[key]["edges"] == 1, key
+    assert results["0.99 -0.1 intersection"]["length"] == pytest.approx(2 * math.pi * 0.89, rel=REL)
+    # a tilted circle stays in its own plane (normal (1, 0.5, 0) has no z component)
+    assert results["tilted"]["length"] == pytest.approx(2 * math.pi * 0.25, rel=REL)
+    assert results["tilted"]["bbox"][2] == pytest.approx(0.5, abs=1e-6)
+    too_far = results["too far"]
+    assert (too_far["error"], too_far["param"]) == ("GEOM_OFFSET_FAIL", "distance")
+    assert "radius 1" in too_far["message"]
+
+
+def test_offset_of_an_ellipse_with_equal_radii(offset_children: Any) -> None:
+    results = child_results("offset-of-round-ellipse", offset_children)
+    assert results["5"]["length"] == pytest.approx(2 * math.pi * 15, rel=REL)
+    assert results["-2"]["length"] == pytest.approx(2 * math.pi * 8, rel=REL)
+
+
+def test_offset_of_closed_one_edge_curves_that_crashed_occt(offset_children: Any) -> None:
+    """Round ellipse edges (exactly or almost) went into OCCT's offset and crashed it."""
+    results = child_results("offset-of-raw-ellipse-edges", offset_children)
+    assert results["1.0"]["length"] == pytest.approx(2 * math.pi * 12, rel=REL)
+    assert results["1.0 inwards"]["length"] == pytest.approx(2 * math.pi * 9, rel=REL)
+    assert results["0.999999999"]["length"] == pytest.approx(2 * math.pi * 12, rel=1e-6)
+    assert results["0.999999999 inwards"]["length"] == pytest.approx(2 * math.pi * 9, rel=1e-6)
+    # a true ellipse offset by 2: longer than the ellipse by 2π·2 (its offset is parallel)
+    ellipse = 4 * 10 * _ellipse_e(1 - 0.25)
+    assert results["0.5"]["length"] == pytest.approx(ellipse + 2 * math.pi * 2, rel=1e-5)
+    assert results["0.5 inwards"]["closed"]
+
+
+def _ellipse_e(m: float) -> float:
+    """Complete elliptic integral of the second kind E(m) (arithmetic-geometric mean)."""
+    a, b, total, power = 1.0, math.sqrt(1 - m), 1 - m / 2, 0.5
+    while abs(a - b) > 1e-15:
+        a, b, c = (a + b) / 2, math.sqrt(a * b), (a - b) / 2
+        power *= 2
+        total -= power * c * c
+    return math.pi / (2 * a) * total
+
+
+def test_ellipse_with_equal_radii_is_a_circle() -> None:
+    ellipse = curve("Sketch::Ellipse", majorRadius=4, minorRadius=4, center=(1, 2, 3))
+    (edge,) = ellipse.Edges()
+    assert edge.geomType() == "CIRCLE"
+    assert area(ellipse) == pytest.approx(math.pi * 16, rel=REL)
+    assert ellipse.Center().toTuple() == pytest.approx((1, 2, 3), abs=1e-9)
+
+
+def test_offset_of_a_circle_goes_outwards_whatever_its_orientation() -> None:
+    import cadquery as cq
+
+    circle = curve("Sketch::Circle", radius=10)
+    reversed_circle = cq.Wire.assembleEdges([cq.Edge(circle.Edges()[0].wrapped.Reversed())])
+    for wire in (circle, reversed_circle):
+        grown = curve("Sketch::Offset2D", {"curve": wire}, distance=1)
+        assert grown.Length() == pytest.approx(2 * math.pi * 11, rel=REL)
+
+
+@pytest.mark.parametrize("node_type", ["Sketch::Spline", "Sketch::Polyline"])
+def test_closed_curve_through_collinear_points_is_refused(node_type: str) -> None:
+    err = error_of(node_type, points="0,0; 10,0; 20,0", closed=True)
+    assert (err.code, err.param) == (ErrorCode.PARAM_INVALID, "points")
+    assert "one straight line" in err.message
+    assert err.hint is not None and "closed=false" in err.hint
+    # open, the same points are a plain straight curve
+    line = curve(node_type, points="0,0; 10,0; 20,0")
+    assert line.Length() == pytest.approx(20, rel=REL)

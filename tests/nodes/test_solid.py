@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -352,3 +357,251 @@ def test_cone_accepts_base_and_top_radius_aliases():
     assert out["shape"].Volume() == pytest.approx(expected, rel=1e-9)
     plain = run_node("Solid::Cone", radius1=10.0, radius2=5.0, height=12.0)
     assert plain["shape"].Volume() == pytest.approx(expected, rel=1e-9)
+
+
+# --------------------------------------------------------------------------- drafts that close the profile
+
+
+def test_draft_that_closes_the_profile_is_refused_with_the_numbers() -> None:
+    """20 × 10 rectangle: inradius 5, so over 25 the draft may reach atan(5/25) = 11.31°.
+
+    OCCT returned a short hip roof here without any error."""
+    rect = curve("Sketch::Rectangle", width=20, height=10)
+    err = error_of("Solid::Extrude", {"profile": rect}, distance=25, draft=20)
+    assert (err.code, err.param) == (ErrorCode.GEOM_DRAFT_FAIL, "draft")
+    shrink = 25 * math.tan(math.radians(20))
+    assert f"{shrink:.5g}" in err.message and "inradius" in err.message and "is 5" in err.message
+    assert (
+        err.hint is not None
+        and "at most 11.3°" in err.hint
+        and f"at most {5 / math.tan(math.radians(20)):.4g}"[:-1] in err.hint
+    )
+    # just below the limit the drafted solid reaches the full distance, and its volume is the prismatoid's
+    d, draft = 25.0, 11.3
+    ok = solid("Solid::Extrude", {"profile": rect}, distance=d, draft=draft)
+    assert ok.BoundingBox().zmax == pytest.approx(d, abs=1e-6)
+    s = d * math.tan(math.radians(draft))
+    top, middle = (20 - 2 * s) * (10 - 2 * s), (20 - s) * (10 - s)
+    assert ok.Volume() == pytest.approx(d / 6 * (200 + 4 * middle + top), rel=1e-6)
+    assert error_of("Solid::Extrude", {"profile": rect}, distance=d, draft=11.31).code == ErrorCode.GEOM_DRAFT_FAIL
+
+
+def test_draft_that_closes_a_circle_is_refused() -> None:
+    """OCCT returned a cone of height 23.5 for a drafted r = 5 circle over 25 at 12°."""
+    circle = curve("Sketch::Circle", radius=5)
+    err = error_of("Solid::Extrude", {"profile": circle}, distance=25, draft=12)
+    assert err.code == ErrorCode.GEOM_DRAFT_FAIL
+    frustum = solid("Solid::Extrude", {"profile": circle}, distance=25, draft=11)
+    r2 = 5 - 25 * math.tan(math.radians(11))
+    assert frustum.Volume() == pytest.approx(math.pi * 25 / 3 * (25 + 5 * r2 + r2 * r2), rel=1e-6)
+
+
+def test_outward_draft_that_closes_a_hole_is_refused() -> None:
+    import cadquery as cq
+
+    plate = cq.Compound.makeCompound(
+        [curve("Sketch::Rectangle", width=40, height=40), curve("Sketch::Circle", radius=3)]
+    )
+    err = error_of("Solid::Extrude", {"profile": plate}, distance=25, draft=-10)
+    assert (err.code, err.param) == (ErrorCode.GEOM_DRAFT_FAIL, "draft")
+    assert "hole 1" in err.message
+    assert err.hint is not None and "outward draft can be at most 6.8" in err.hint  # atan(3/25) = 6.84°
+    # an inward draft grows the hole instead: fine while the ring around it stays wide enough
+    ok = solid("Solid::Extrude", {"profile": plate}, distance=5, draft=10)
+    assert ok.BoundingBox().zmax == pytest.approx(5, abs=1e-6)
+
+
+def test_profile_inradius_of_an_l_shape() -> None:
+    """The largest circle in an L of 4 wide arms touches both outer walls and the inner corner:
+    r = 4√2 / (1 + √2) = 2.343, more than half the arm width."""
+    import cadquery as cq
+
+    from brepflow_lab.kernel.curves import face_inradius
+
+    outline = curve("Sketch::Polyline", points="0,0; 40,0; 40,4; 4,4; 4,40; 0,40", closed=True)
+    radius, holes = face_inradius(cq.Face.makeFromWires(outline))
+    assert radius == pytest.approx(4 * math.sqrt(2) / (1 + math.sqrt(2)), rel=1e-6)
+    assert holes == []
+    limit = math.degrees(math.atan(radius / 10))
+    assert solid("Solid::Extrude", {"profile": outline}, distance=10, draft=limit - 0.2).isValid()
+    assert error_of("Solid::Extrude", {"profile": outline}, distance=10, draft=limit + 0.2).code == (
+        ErrorCode.GEOM_DRAFT_FAIL
+    )
+
+
+# --------------------------------------------------------------------------- sweeps along paths with corners
+
+
+def test_sweep_along_a_polyline_has_mitred_corners() -> None:
+    """A circle along an L (and a 3D polyline) keeps volume = area × centre-line length; OCCT's
+    default corner mode gave half the volume along the L, and none along the 3D path."""
+    for points in ("0,0; 50,0; 50,50", "0,0,0; 30,0,0; 30,30,10; 0,30,30"):
+        path = curve("Sketch::Polyline", points=points)
+        circle = curve("Sketch::Circle", radius=3, normal=(1, 0, 0))
+        pipe = solid("Solid::Sweep", {"profile": circle, "path": path})
+        assert pipe.Volume() == pytest.approx(math.pi * 9 * path.Length(), rel=1e-6), points
+
+
+def test_sweep_round_a_closed_rectangle() -> None:
+    path = curve("Sketch::Rectangle", width=100, height=60)
+    circle = curve("Sketch::Circle", radius=3, center=(-50, -30, 0), normal=(1, 0, 0))
+    ring = solid("Solid::Sweep", {"profile": circle, "path": path})
+    assert ring.Volume() == pytest.approx(math.pi * 9 * 320, rel=1e-6)
+
+
+def test_sweep_along_a_path_that_folds_back_is_refused() -> None:
+    path = curve("Sketch::Polyline", points="0,0; 10,0; 5,0")
+    circle = curve("Sketch::Circle", radius=0.5, normal=(1, 0, 0))
+    err = error_of("Solid::Sweep", {"profile": circle, "path": path})
+    assert err.code == ErrorCode.GEOM_SWEEP_FAIL
+    assert "turns back on itself by 180" in err.message
+
+
+# --------------------------------------------------------------------------- inputs that crashed or hung OCCT
+#
+# Each runs in a child process with a deadline, so a regression (a SIGSEGV or a hang inside
+# OCCT) fails its test instead of killing or freezing the test session.
+
+_CHILD = """
+import json, math
+import cadquery as cq
+from brepflow_lab.errors import NodeError
+from brepflow_lab.nodes.testing import run_node
+
+def curve(node_type, inputs=None, **params):
+    return next(iter(run_node(node_type, inputs, **params).values()))
+
+def attempt(fn, repeat=1):
+    for _ in range(repeat):  # some crashes do not happen on every run
+        try:
+            out = fn()["shape"]
+            result = {"volume": out.Volume(), "valid": out.isValid()}
+        except NodeError as exc:
+            result = {"error": exc.code.value, "param": exc.param, "message": str(exc), "hint": exc.hint}
+    return result
+
+results = {}
+%s
+print(json.dumps(results))
+"""
+
+CRASHES: dict[str, str] = {
+    # SIGSEGV in about half the runs: a scaled sweep along a closed triangle, the profile off the path
+    "scaled-sweep-along-closed-triangle": """
+profile = curve("Sketch::Ellipse", center=(-24.275, 0, 0), majorRadius=20, minorRadius=2, normal=(1, 0.5, 0))
+path = curve("Sketch::Polygon", sides=3, inscribed=False, closed=False)
+results["off"] = attempt(lambda: run_node("Solid::Sweep", {"profile": profile, "path": path}, scale=0.2), 8)
+at_start = curve("Sketch::Ellipse", center=path.startPoint().toTuple(), majorRadius=5, minorRadius=2,
+                 normal=path.tangentAt(0).toTuple())
+results["at start"] = attempt(lambda: run_node("Solid::Sweep", {"profile": at_start, "path": path}, scale=1.0001), 4)
+""",
+    # SIGSEGV: a full twist along a closed rectangle; a twist and scale round a 153° corner
+    "twisted-sweeps-along-paths-with-corners": """
+rect = curve("Sketch::Rectangle")
+profile = curve("Sketch::Ellipse", center=(-50, -30, 0), majorRadius=5, minorRadius=2, normal=(1, 0, 0))
+results["rectangle"] = attempt(lambda: run_node("Solid::Sweep", {"profile": profile, "path": rect}, twist=360), 4)
+corner = curve("Sketch::Polyline", points="0,0; 50,0; 0,25")
+oblique = curve("Sketch::Ellipse", majorRadius=5, minorRadius=2, normal=(1.5, 1, 0.3))
+results["corner"] = attempt(
+    lambda: run_node("Solid::Sweep", {"profile": oblique, "path": corner}, twist=-200, scale=0.5), 4)
+# along a smooth open path, twist and scale still work
+spline = curve("Sketch::Spline", points="0,0; 25,20; 50,0; 75,-20; 100,0")
+start = curve("Sketch::Circle", radius=2, center=(0, 0, 0), normal=spline.tangentAt(0).toTuple())
+results["smooth"] = attempt(lambda: run_node("Solid::Sweep", {"profile": start, "path": spline}, scale=0.5))
+""",
+    # hang: BRepOffsetAPI_MakePipeShell never returned (the spline is built with cadquery, as
+    # imported geometry would be; the Sketch::Spline node refuses these points)
+    "sweep-along-closed-spline-through-collinear-points": """
+points = [cq.Vector(0, 0, 0), cq.Vector(10, 0, 0), cq.Vector(20, 0, 0)]
+path = cq.Wire.assembleEdges([cq.Edge.makeSpline(points, periodic=True)])
+circle = curve("Sketch::Circle", radius=0.5, normal=(1, 0, 0))
+results["closed"] = attempt(lambda: run_node("Solid::Sweep", {"profile": circle, "path": path}))
+folded = curve("Sketch::Spline", points="0,0; 10,0; 5,0")
+results["open"] = attempt(lambda: run_node("Solid::Sweep", {"profile": circle, "path": folded}))
+""",
+    # hang inside LocOpe_DPrism
+    "extrude-closed-spline-with-large-draft": """
+spline = curve("Sketch::Spline", points="0,0; 20,0; 20,10; 0,10", closed=True)
+for draft in (37.282, 37, 40):
+    results[str(draft)] = attempt(lambda: run_node("Solid::Extrude", {"profile": spline}, distance=25, draft=draft))
+""",
+}
+CHILD_DEADLINE = 120.0  # seconds for all children together (they run in parallel)
+
+
+@pytest.fixture(scope="module")
+def crash_children() -> Iterator[tuple[float, dict[str, subprocess.Popen[str]]]]:
+    children = {
+        name: subprocess.Popen(
+            [sys.executable, "-X", "faulthandler", "-c", _CHILD % code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, code in CRASHES.items()
+    }
+    yield time.monotonic() + CHILD_DEADLINE, children
+    for child in children.values():
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+
+
+def child_results(case: str, children: tuple[float, dict[str, subprocess.Popen[str]]]) -> dict[str, Any]:
+    deadline, running = children
+    child = running[case]
+    try:
+        out, err = child.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail(f"{case}: did not finish within {CHILD_DEADLINE:g} s (the kernel hangs)")
+    trace = err.split("Extension modules:")[0].strip()[-1500:]
+    assert child.returncode == 0, f"{case} crashed the process (exit code {child.returncode}):\n{trace}"
+    results: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return results
+
+
+def test_scale_along_a_closed_path_is_refused(crash_children: Any) -> None:
+    results = child_results("scaled-sweep-along-closed-triangle", crash_children)
+    for key in ("off", "at start"):
+        assert (results[key]["error"], results[key]["param"]) == ("GEOM_SWEEP_FAIL", "scale"), results[key]
+        assert "closed path" in results[key]["message"]
+
+
+def test_twist_along_paths_with_corners_is_refused(crash_children: Any) -> None:
+    results = child_results("twisted-sweeps-along-paths-with-corners", crash_children)
+    assert (results["rectangle"]["error"], results["rectangle"]["param"]) == ("GEOM_SWEEP_FAIL", "twist")
+    assert "closed path" in results["rectangle"]["message"]
+    corner = results["corner"]
+    assert (corner["error"], corner["param"]) == ("GEOM_SWEEP_FAIL", "scale")
+    assert "sharp corner" in corner["message"] and "153°" in corner["message"]  # 180° - atan(25 / 50)
+    assert "Fillet2D" in corner["hint"]
+    assert results["smooth"]["valid"] and results["smooth"]["volume"] > 0
+
+
+def test_sweep_along_degenerate_spline_paths_is_refused(crash_children: Any) -> None:
+    results = child_results("sweep-along-closed-spline-through-collinear-points", crash_children)
+    assert results["closed"]["error"] == "GEOM_SWEEP_FAIL"
+    assert "one straight line" in results["closed"]["message"]
+    assert results["open"]["error"] == "GEOM_SWEEP_FAIL"
+    assert "turns back on itself" in results["open"]["message"]
+
+
+def test_large_draft_on_a_closed_spline_is_refused(crash_children: Any) -> None:
+    results = child_results("extrude-closed-spline-with-large-draft", crash_children)
+    for draft in ("37.282", "37", "40"):
+        err = results[draft]
+        assert (err["error"], err["param"]) == ("GEOM_DRAFT_FAIL", "draft"), err
+        assert "inradius" in err["message"] and f"a draft of {draft}°" in err["message"]
+        assert "at most" in err["hint"]
+
+
+def test_a_failed_profile_does_not_change_the_shared_input() -> None:
+    """Making a face from a self-intersecting closed spline failed, then passed, then failed
+    again on the same (cached, shared) wire: OCCT wrote into the wire's edges."""
+    figure_eight = curve("Sketch::Spline", closed=True)  # the default points cross over
+    codes = []
+    for _ in range(3):
+        codes.append(error_of("Solid::Extrude", {"profile": figure_eight}, distance=5).code)
+    assert codes == [ErrorCode.GEOM_INVALID_INPUT] * 3
