@@ -1,24 +1,46 @@
-"""Executors run one node task; the evaluator decides what runs and when.
+"""Executors run node tasks; the evaluator decides what runs and when.
 
-:class:`SyncExecutor` runs in the calling thread (the default). Every executor returns a
-:class:`NodeOutcome` and never raises for a node's failure: a node error becomes the
-outcome's ``error`` so one failing node never stops its siblings. Exceptions that are not
-our typed errors (a bug, or an OCCT exception the kernel did not translate) become
-INTERNAL_ERROR / GEOM_OPERATION_FAIL with the node named.
+Two shapes of executor share one protocol:
+
+* :class:`Executor` — ``execute(task)`` runs one task and returns its outcome.
+  :class:`SyncExecutor` runs it in the calling thread (the default, and the fastest path
+  for interactive work: no copies, no process hop).
+* :class:`ConcurrentExecutor` — an executor that can also run several *ready* tasks at
+  once. It opens a :class:`TaskPool`: the evaluator submits ready tasks (at most
+  :attr:`TaskPool.capacity` at a time, in topological order) and collects outcomes as
+  they complete, then submits what became ready. The Dask executor
+  (:mod:`brepflow_lab.engine.dask_executor`) is one.
+
+The pool is *pull*-based (``wait(timeout)`` returns what completed, possibly nothing) so
+the evaluator keeps control of the loop: it emits events on its own thread, checks for
+supersession between completions, and stops a run promptly even while a long task is
+still running elsewhere. Outcomes carry plain data; every executor turns a node's failure
+into the outcome's ``error`` and never raises for it, so one failing node never stops its
+siblings. Exceptions that are not our typed errors (a bug, or an OCCT exception the kernel
+did not translate) become INTERNAL_ERROR / GEOM_OPERATION_FAIL with the node named.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from brepflow_lab.errors import ErrorCode, NodeError
 
 if TYPE_CHECKING:
     from brepflow_lab.nodes.spec import NodeContext, NodeSpec
 
-__all__ = ["Executor", "NodeOutcome", "NodeTask", "SyncExecutor", "run_task"]
+__all__ = [
+    "ConcurrentExecutor",
+    "Executor",
+    "NodeOutcome",
+    "NodeTask",
+    "SyncExecutor",
+    "TaskPool",
+    "is_concurrent",
+    "run_task",
+]
 
 
 @dataclass
@@ -41,6 +63,43 @@ class Executor(Protocol):
     name: str
 
     def execute(self, task: NodeTask) -> NodeOutcome: ...
+
+
+class TaskPool(Protocol):
+    """Tasks in flight for one evaluation (see the module docstring)."""
+
+    @property
+    def capacity(self) -> int:
+        """How many tasks the pool wants in flight at once (>= 1)."""
+        ...
+
+    def submit(self, task: NodeTask) -> int:
+        """Start ``task``; returns a token that :meth:`wait` reports it under."""
+        ...
+
+    def wait(self, timeout: float) -> list[tuple[int, NodeOutcome]]:
+        """Outcomes completed since the last call; waits up to ``timeout`` s for the first one."""
+        ...
+
+    def cancel(self) -> None:
+        """Forget every task still in flight (their outcomes are never reported)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ConcurrentExecutor(Protocol):
+    name: str
+
+    def execute(self, task: NodeTask) -> NodeOutcome: ...
+
+    def open_pool(self) -> TaskPool: ...
+
+
+def is_concurrent(executor: object) -> bool:
+    """True for executors that can run ready tasks concurrently (they have ``open_pool``)."""
+    return callable(getattr(executor, "open_pool", None))
 
 
 def _classify(exc: BaseException) -> ErrorCode:
@@ -81,3 +140,6 @@ class SyncExecutor:
 
     def execute(self, task: NodeTask) -> NodeOutcome:
         return run_task(task)
+
+    def __repr__(self) -> str:
+        return "<SyncExecutor: nodes run in this process, one after another>"

@@ -1,31 +1,85 @@
+"""Fixtures of the engine conformance suite: every test runs once per executor.
+
+``EXECUTORS`` names each executor and how to get it. The Dask one is a LocalCluster of two
+worker *processes*, started once per test module (module-scoped) and closed in teardown.
+Demo nodes run in those processes, so tests never count runs with a counter inside the
+nodes (a worker's counter is not ours): ``calls`` counts ``NodeStarted`` events, which the
+evaluator emits for exactly the nodes it hands to the executor, and outputs/statuses
+prove what ran.
+"""
+
 from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from brepflow_lab import Graph
-from brepflow_lab.engine import Evaluator, MemoryCache, SyncExecutor
+from brepflow_lab.engine import Evaluator, Executor, MemoryCache, NodeStarted, SyncExecutor
+from brepflow_lab.engine.dask_executor import DaskExecutor
+from brepflow_lab.nodes import Registry
 
-from .demo_nodes import calls, make_registry
-
-EXECUTORS = {"sync": SyncExecutor}
+from .demo_nodes import make_registry
 
 
-@pytest.fixture
-def registry():
-    return make_registry()
+def _sync(request: pytest.FixtureRequest) -> Executor:
+    return SyncExecutor()
+
+
+def _dask(request: pytest.FixtureRequest) -> Executor:
+    return request.getfixturevalue("dask_executor")
+
+
+EXECUTORS: dict[str, Callable[[pytest.FixtureRequest], Executor]] = {"sync": _sync, "dask": _dask}
+
+
+def warm_worker() -> None:
+    """Import cadquery once per worker, as the API's shared executors do."""
+    from brepflow_lab.kernel import cq
+
+    cq()
+
+
+@pytest.fixture(scope="module")
+def dask_executor() -> Iterator[DaskExecutor]:
+    executor = DaskExecutor.local(2, dashboard=False, warmup=warm_worker)
+    try:
+        executor.wait_for_workers(2, timeout=120)
+        yield executor
+    finally:
+        executor.close()
 
 
 @pytest.fixture(params=sorted(EXECUTORS))
-def make_graph(request, registry):
+def executor(request: pytest.FixtureRequest) -> Executor:
+    return EXECUTORS[request.param](request)
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return make_registry()
+
+
+@pytest.fixture
+def calls() -> Counter[str]:
+    """node id -> how many times it was handed to the executor (from NodeStarted events)."""
+    return Counter()
+
+
+@pytest.fixture
+def make_graph(executor: Executor, registry: Registry, calls: Counter[str]) -> Callable[..., Graph]:
     """Graphs on the demo catalogue, one run per executor (the conformance suite)."""
-    calls.clear()
+
+    def count(event: object) -> None:
+        if isinstance(event, NodeStarted):
+            calls[event.node_id] += 1
 
     def make(units: str = "mm", cache: MemoryCache | None = None) -> Graph:
         g = Graph.new(units=units)
         g.registry = registry
-        g.evaluator = Evaluator(
-            registry, cache=cache if cache is not None else MemoryCache(), executor=EXECUTORS[request.param]()
-        )
+        g.evaluator = Evaluator(registry, cache=cache if cache is not None else MemoryCache(), executor=executor)
+        g.on(count)
         return g
 
     return make

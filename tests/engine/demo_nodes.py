@@ -1,13 +1,19 @@
-"""A small test-only catalogue of pure-Python nodes (no OCCT), to test the engine alone."""
+"""A small test-only catalogue of pure-Python nodes (no OCCT), to test the engine alone.
+
+The node functions are local to :func:`make_registry`, so executors that run nodes in
+other processes ship them by value (cloudpickle); they must not rely on state of this
+process. Runs are counted by the tests from ``NodeStarted`` events (see conftest.py).
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import os
+import threading
+import time
+import uuid
 
 from brepflow_lab.errors import ErrorCode
 from brepflow_lab.nodes import InputSpec, OutputSpec, ParamSpec, Registry, node
-
-calls: Counter[str] = Counter()
 
 
 def make_registry() -> Registry:
@@ -21,7 +27,6 @@ def make_registry() -> Registry:
         registry=reg,
     )
     def const(ctx, inputs, params):
-        calls[ctx.node_id] += 1
         return {"value": params["value"]}
 
     @node(
@@ -32,7 +37,6 @@ def make_registry() -> Registry:
         registry=reg,
     )
     def add(ctx, inputs, params):
-        calls[ctx.node_id] += 1
         return {"value": inputs["a"] + (inputs["b"] or 0.0) + params["offset"]}
 
     @node(
@@ -42,7 +46,6 @@ def make_registry() -> Registry:
         registry=reg,
     )
     def total(ctx, inputs, params):
-        calls[ctx.node_id] += 1
         return {"value": sum(inputs["values"])}
 
     @node(
@@ -52,7 +55,6 @@ def make_registry() -> Registry:
         registry=reg,
     )
     def rng(ctx, inputs, params):
-        calls[ctx.node_id] += 1
         return {"values": [float(i) for i in range(params["count"])]}
 
     @node(
@@ -62,12 +64,10 @@ def make_registry() -> Registry:
         registry=reg,
     )
     def fail(ctx, inputs, params):
-        calls[ctx.node_id] += 1
         raise ctx.error(ErrorCode.GEOM_BOOLEAN_FAIL, "the shapes do not overlap")
 
     @node("Demo::Boom", outputs=[OutputSpec("value", "Number")], registry=reg)
     def boom(ctx, inputs, params):
-        calls[ctx.node_id] += 1
         raise RuntimeError("kaboom")
 
     @node(
@@ -83,7 +83,6 @@ def make_registry() -> Registry:
         registry=reg,
     )
     def radius(ctx, inputs, params):
-        calls[ctx.node_id] += 1
         return {"value": params["radius"] + sum(params["offset"])}
 
     @node(
@@ -93,7 +92,23 @@ def make_registry() -> Registry:
         registry=reg,
     )
     def clock(ctx, inputs, params):
-        calls[ctx.node_id] += 1
-        return {"value": float(calls[ctx.node_id])}
+        return {"value": float(uuid.uuid4().int % 10**12)}  # a new value every run
+
+    @node(
+        "Demo::Sleep",
+        inputs=[InputSpec("a", "Number", optional=True)],
+        outputs=[OutputSpec("value", "Number"), OutputSpec("trace", "Data")],
+        params=[ParamSpec("seconds", default=0.2, min=0, max=30)],
+        registry=reg,
+    )
+    def sleep(ctx, inputs, params):
+        start = time.time()
+        time.sleep(params["seconds"])
+        trace = {"pid": os.getpid(), "start": start, "end": time.time()}
+        return {"value": (inputs["a"] or 0.0) + params["seconds"], "trace": trace}
+
+    @node("Demo::Unpicklable", outputs=[OutputSpec("value", "Data")], registry=reg)
+    def unpicklable(ctx, inputs, params):
+        return {"value": threading.Lock()}  # fine in-process; cannot cross to another process
 
     return reg

@@ -1,4 +1,9 @@
-"""Engine conformance: ordering, dirty propagation, cache, failures, events, supersession."""
+"""Engine conformance: ordering, dirty propagation, cache, failures, events, supersession.
+
+Every test taking ``make_graph`` runs once per executor in ``conftest.EXECUTORS`` (in this
+process, and on a Dask cluster of worker processes); ``calls`` counts the nodes each
+evaluation handed to the executor.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,6 @@ import pytest
 
 from brepflow_lab.engine import EvaluationFinished, MemoryCache, NodeFailed, NodeFinished, NodeStarted
 from brepflow_lab.errors import ErrorCode, GraphError
-
-from .demo_nodes import calls
 
 
 def chain(g, n=3):
@@ -30,7 +33,7 @@ def test_evaluates_in_dependency_order_and_returns_outputs(make_graph):
     assert list(r.nodes) == ["a", "b", "s"]
 
 
-def test_changing_one_param_reruns_only_downstream(make_graph):
+def test_changing_one_param_reruns_only_downstream(make_graph, calls):
     g = make_graph()
     a = g.add("Demo::Const", id="a", value=1)
     b = g.add("Demo::Const", id="b", value=10)
@@ -48,7 +51,7 @@ def test_changing_one_param_reruns_only_downstream(make_graph):
     assert r["a2"]["value"] == 5.0
 
 
-def test_unchanged_graph_is_all_cache_hits(make_graph):
+def test_unchanged_graph_is_all_cache_hits(make_graph, calls):
     g = make_graph()
     chain(g)
     g.evaluate()
@@ -58,7 +61,7 @@ def test_unchanged_graph_is_all_cache_hits(make_graph):
     assert r.stats.cached == 3 and r.stats.ran == 0
 
 
-def test_cache_false_runs_everything(make_graph):
+def test_cache_false_runs_everything(make_graph, calls):
     g = make_graph()
     chain(g)
     g.evaluate()
@@ -67,7 +70,7 @@ def test_cache_false_runs_everything(make_graph):
     assert r.stats.ran == 3 and sum(calls.values()) == 3
 
 
-def test_cache_keys_ignore_node_ids(make_graph):
+def test_cache_keys_ignore_node_ids(make_graph, calls):
     cache = MemoryCache()
     g1 = make_graph(cache=cache)
     g1.add("Demo::Const", id="x", value=7)
@@ -92,7 +95,7 @@ def test_expression_and_literal_share_a_key(make_graph):
     assert r.nodes[e.id].key == r.nodes[lit.id].key
 
 
-def test_changing_a_global_reruns_only_its_users(make_graph):
+def test_changing_a_global_reruns_only_its_users(make_graph, calls):
     g = make_graph()
     g.parameters["L"] = 10
     g.add("Demo::Const", id="uses", value="@L * 2")
@@ -148,7 +151,7 @@ def test_unexpected_exception_is_a_typed_internal_error(make_graph):
     assert err.code is ErrorCode.INTERNAL_ERROR and "kaboom" in str(err) and "boom" in str(err)
 
 
-def test_failures_are_not_cached(make_graph):
+def test_failures_are_not_cached(make_graph, calls):
     g = make_graph()
     g.add("Demo::Fail", id="f")
     g.evaluate()
@@ -156,11 +159,13 @@ def test_failures_are_not_cached(make_graph):
     assert calls["f"] == 2
 
 
-def test_nondeterministic_nodes_opt_out_of_the_cache(make_graph):
+def test_nondeterministic_nodes_opt_out_of_the_cache(make_graph, calls):
     g = make_graph()
     g.add("Demo::Clock", id="clock")
-    assert g.evaluate()["clock"]["value"] == 1.0
-    assert g.evaluate()["clock"]["value"] == 2.0
+    first, second = g.evaluate(), g.evaluate()
+    assert first.nodes["clock"].status == second.nodes["clock"].status == "ok"
+    assert first["clock"]["value"] != second["clock"]["value"]
+    assert calls["clock"] == 2
 
 
 def test_param_problems_fail_only_that_node(make_graph):
@@ -252,10 +257,59 @@ def test_newer_request_supersedes_running_one(make_graph):
     unsubscribe()
     assert started.is_set()
     assert r.superseded
+    assert r.nodes["n3"].status == "ok" and r["n3"]["value"] == 3.0
     assert r.nodes["n19"].status == "cancelled"
-    assert r.nodes["n0"].status == "ok"
+    # nothing after the boundary ran: each node finished before it, or was cancelled
+    assert {nr.status for nr in r.nodes.values()} == {"ok", "cancelled"}
+    assert r.stats.ran + r.stats.cancelled == 20 and r.stats.ran < 20
+    assert not r.ok
     r2 = g.evaluate()
     assert not r2.superseded and r2.stats.cancelled == 0
+    assert [r2[f"n{i}"]["value"] for i in range(20)] == [float(i) for i in range(20)]
+
+
+def test_supersession_stops_at_a_node_boundary_in_a_chain(make_graph):
+    g = make_graph()
+    prev = g.add("Demo::Const", id="c0", value=1)
+    for i in range(1, 10):
+        nxt = g.add("Demo::Add", id=f"c{i}", offset=1)
+        g.connect(prev, "value", nxt, "a")
+        prev = nxt
+
+    def listener(event):
+        if isinstance(event, NodeFinished) and event.node_id == "c4":
+            g.evaluator.supersede()
+
+    g.on(listener)
+    r = g.evaluate()
+    assert r.superseded
+    assert [r.nodes[f"c{i}"].status for i in range(10)] == ["ok"] * 5 + ["cancelled"] * 5
+    assert r["c4"]["value"] == 5.0
+
+
+def test_the_same_subgraph_twice_runs_once(make_graph, calls):
+    g = make_graph()
+    for side in ("left", "right"):
+        a = g.add("Demo::Const", id=f"{side}_a", value=2)
+        s = g.add("Demo::Add", id=f"{side}_s", offset=1)
+        g.connect(a, "value", s, "a")
+    r = g.evaluate()
+    assert r.stats.ran == 2 and r.stats.cached == 2
+    assert r["left_s"]["value"] == r["right_s"]["value"] == 3.0
+    assert sum(calls.values()) == 2
+    assert r.nodes["left_s"].key == r.nodes["right_s"].key
+
+
+def test_list_outputs_feed_downstream_nodes_element_by_element(make_graph):
+    g = make_graph()
+    rng = g.add("Demo::Range", id="r", count=3)  # 0, 1, 2
+    first = g.add("Demo::Sum", id="first")
+    g.connect(rng, "values", first, "values")
+    again = g.add("Demo::Sum", id="again")
+    g.connect(rng, "values", again, "values")
+    g.connect(first, "value", again, "values")
+    r = g.evaluate()
+    assert r["first"]["value"] == 3.0 and r["again"]["value"] == 6.0
 
 
 def test_lru_is_bounded_by_bytes():

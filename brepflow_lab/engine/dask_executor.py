@@ -1,0 +1,610 @@
+"""Run node tasks on a ``dask.distributed`` cluster: parallel branches and crash isolation.
+
+Where the cluster comes from (:func:`default_executor`, first match wins):
+
+1. ``BREPFLOW_DASK_SCHEDULER=tcp://host:8786`` — connect to an existing scheduler;
+2. ``BREPFLOW_DASK_GATEWAY=1`` (or a gateway URL) — a new dask-gateway cluster, e.g. the
+   gateway behind the team's JupyterHub (its address and auth come from dask's own config,
+   which the hub sets: ``DASK_GATEWAY__ADDRESS``...);
+3. otherwise a :class:`~distributed.LocalCluster` of worker *processes* on this machine.
+
+Graphs do not change: the same file evaluates on any of them, with the same results.
+
+How a node crosses the process boundary. The evaluator (in this process) decides what
+runs, resolves params and computes keys; the cache is consulted here, before anything is
+submitted, and results come back into it. A task ships the node's spec (built-in node
+functions pickle by reference; a pack's functions are imported on the worker), its params,
+its inputs and a :class:`~brepflow_lab.nodes.spec.NodeContext` without the local cancel
+hook. Shapes travel as BREP (cadquery ``Shape`` objects pickle through BREP; raw OCP
+objects do not, and a node returning one gets a clear error). Inputs are uploaded with
+each task rather than referenced as futures on the cluster: results are in this process
+anyway (the cache needs them), and a future kept alive for a later task would be
+recomputed — or stranded — when its worker dies (see :mod:`.dask_pool`). Errors come
+back as plain data and are rebuilt as typed :class:`~brepflow_lab.errors.NodeError`.
+
+Crash isolation. OCCT can abort its process. Our LocalCluster runs one thread per worker
+process and the scheduler is told to give up on a task the first time its worker dies
+(``allowed-failures = 0``: an OCCT crash is deterministic, retrying it only kills more
+workers). Jobs go through a :class:`~.dask_pool.FuturePool`, which keeps at most one of
+our jobs on each worker thread, so the node whose worker died fails alone with
+KERNEL_CRASH; the nanny starts a fresh worker and the next evaluation works.
+
+Limits. On the team hub the spawner sets ``BREPFLOW_MAX_DASK_WORKERS`` (how many worker
+processes a user may start) and ``BREPFLOW_DASK_MEMORY_LIMIT`` (the memory of *each*
+worker, e.g. ``2GiB``; per worker because the nanny restarts a worker that passes it,
+before the server's own memory limit kills the notebook kernel with it). A request beyond
+them raises :class:`DaskLimitError`; without a request the limits are the defaults.
+
+Workers are warm: a worker plugin runs ``warmup`` (the API passes one that imports
+cadquery and loads the node catalogue) when each worker starts, restarts included, so no
+node pays the ~3 s import. Nothing here imports OCP, cadquery or the kernel.
+"""
+
+from __future__ import annotations
+
+import atexit
+import html
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from brepflow_lab.engine.dask_pool import Completion, FuturePool, JobCancelled, WorkerCrash
+from brepflow_lab.engine.executors import NodeOutcome, NodeTask, run_task
+from brepflow_lab.errors import BrepFlowError, ErrorCode, NodeError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = [
+    "ENV_GATEWAY",
+    "ENV_MAX_WORKERS",
+    "ENV_MEMORY_LIMIT",
+    "ENV_SCHEDULER",
+    "DaskExecutor",
+    "DaskLimitError",
+    "DaskLimits",
+    "close_shared",
+    "default_executor",
+    "local_executor",
+    "scheduler_executor",
+]
+
+log = logging.getLogger(__name__)
+
+ENV_MAX_WORKERS = "BREPFLOW_MAX_DASK_WORKERS"
+ENV_MEMORY_LIMIT = "BREPFLOW_DASK_MEMORY_LIMIT"
+ENV_SCHEDULER = "BREPFLOW_DASK_SCHEDULER"
+ENV_GATEWAY = "BREPFLOW_DASK_GATEWAY"
+
+
+# --------------------------------------------------------------------------- limits
+
+
+class DaskLimitError(BrepFlowError, ValueError):
+    """A request for Dask workers or memory beyond what this user may use."""
+
+
+def _parse_bytes(text: str | int, what: str) -> int:
+    from dask.utils import parse_bytes
+
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        try:
+            value = int(parse_bytes(str(text)))
+        except (ValueError, TypeError):
+            raise DaskLimitError(f"{what}: cannot read {text!r} as a size (e.g. '2GiB', '512MB')") from None
+    if value <= 0:
+        raise DaskLimitError(f"{what}: must be a positive size, got {text!r}")
+    return value
+
+
+def _format_bytes(n: int) -> str:
+    from dask.utils import format_bytes
+
+    return str(format_bytes(n))
+
+
+@dataclass(frozen=True)
+class DaskLimits:
+    """What this user may start: worker processes, and memory per worker (bytes)."""
+
+    max_workers: int | None = None
+    memory_limit: int | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> DaskLimits:
+        env = os.environ if environ is None else environ
+        max_workers: int | None = None
+        raw = env.get(ENV_MAX_WORKERS, "").strip()
+        if raw:
+            try:
+                max_workers = int(raw)
+            except ValueError:
+                raise DaskLimitError(f"{ENV_MAX_WORKERS}={raw!r} is not a whole number of workers") from None
+            if max_workers < 1:
+                raise DaskLimitError(f"{ENV_MAX_WORKERS}={raw!r} must be at least 1")
+        memory: int | None = None
+        raw = env.get(ENV_MEMORY_LIMIT, "").strip()
+        if raw:
+            memory = _parse_bytes(raw, ENV_MEMORY_LIMIT)
+        return cls(max_workers, memory)
+
+    def workers(self, requested: int | None) -> int:
+        """The number of workers to start: ``requested`` checked, or a default within the limit."""
+        if requested is None:
+            default = max(1, os.cpu_count() or 1)
+            return min(default, self.max_workers) if self.max_workers else default
+        if isinstance(requested, bool) or not isinstance(requested, int) or requested < 1:
+            raise ValueError(f"workers must be a whole number >= 1, got {requested!r}")
+        if self.max_workers is not None and requested > self.max_workers:
+            raise DaskLimitError(
+                f"{requested} Dask workers requested, but your limit is {self.max_workers} "
+                f"(set by the hub in {ENV_MAX_WORKERS}); ask for at most {self.max_workers}"
+            )
+        return requested
+
+    def memory(self, requested: str | int | None) -> int | None:
+        """Memory per worker in bytes: ``requested`` checked, or the limit (None = dask's default)."""
+        if requested is None:
+            return self.memory_limit
+        value = _parse_bytes(requested, "memory_limit")
+        if self.memory_limit is not None and value > self.memory_limit:
+            raise DaskLimitError(
+                f"{_format_bytes(value)} of memory per Dask worker requested, but your limit is "
+                f"{_format_bytes(self.memory_limit)} per worker (set by the hub in {ENV_MEMORY_LIMIT})"
+            )
+        return value
+
+
+# --------------------------------------------------------------------------- node tasks
+
+
+def _error_to_dict(error: NodeError) -> dict[str, Any]:
+    return {
+        "code": error.code.value,
+        "message": error.message,
+        "node_id": error.node_id,
+        "node_type": error.node_type,
+        "param": error.param,
+        "hint": error.hint,
+    }
+
+
+def _error_from_dict(data: dict[str, Any]) -> NodeError:
+    return NodeError(
+        ErrorCode(data["code"]),
+        data["message"],
+        node_id=data.get("node_id"),
+        node_type=data.get("node_type"),
+        param=data.get("param"),
+        hint=data.get("hint"),
+    )
+
+
+def run_node_remote(task: NodeTask) -> tuple[dict[str, Any] | None, dict[str, Any] | None, float]:
+    """Worker side: run one node; returns (outputs, error as data, seconds)."""
+    outcome = run_task(task)
+    if outcome.error is not None:
+        return None, _error_to_dict(outcome.error), outcome.seconds
+    return outcome.outputs, None, outcome.seconds
+
+
+class _NodePool:
+    """The :class:`~brepflow_lab.engine.executors.TaskPool` of one evaluation on Dask."""
+
+    def __init__(self, executor: DaskExecutor) -> None:
+        self._pool = FuturePool(executor.client, executor.capacity)
+        self._tasks: dict[int, NodeTask] = {}
+
+    @property
+    def capacity(self) -> int:
+        return self._pool.capacity
+
+    def submit(self, task: NodeTask) -> int:
+        shipped = replace(task, ctx=replace(task.ctx, cancelled=None))  # the cancel hook stays here
+        token = self._pool.submit(run_node_remote, shipped, name=task.spec.type.replace("::", "."))
+        self._tasks[token] = task
+        return token
+
+    def wait(self, timeout: float) -> list[tuple[int, NodeOutcome]]:
+        return [(done.token, _outcome(self._tasks.pop(done.token), done)) for done in self._pool.wait(timeout)]
+
+    def cancel(self) -> None:
+        self._pool.cancel()
+        self._tasks.clear()
+
+    def close(self) -> None:
+        self.cancel()
+
+
+def _outcome(task: NodeTask, done: Completion) -> NodeOutcome:
+    ctx = task.ctx
+    value = done.value
+    if done.ok:
+        outputs, error_data, seconds = value
+        if error_data is not None:
+            return NodeOutcome(error=_error_from_dict(error_data), seconds=seconds)
+        return NodeOutcome(outputs=outputs, seconds=seconds)
+    if isinstance(value, WorkerCrash):
+        error = ctx.error(
+            ErrorCode.KERNEL_CRASH,
+            f"the process evaluating this node crashed ({value}); OCCT may have aborted on these inputs, "
+            "or the worker ran out of memory. The worker was replaced; the rest of the graph is unaffected",
+            hint="change this node's inputs or params",
+        )
+    elif isinstance(value, JobCancelled):
+        error = ctx.error(ErrorCode.CANCELLED, str(value))
+    else:
+        text = str(value).strip().splitlines()[0] if str(value).strip() else type(value).__name__
+        error = ctx.error(
+            ErrorCode.INTERNAL_ERROR,
+            f"this node's data could not cross to or from the worker process ({text}); node inputs and "
+            "outputs must pickle — cadquery shapes and Parts do (as BREP), raw OCP objects do not",
+        )
+    return NodeOutcome(error=error)
+
+
+# --------------------------------------------------------------------------- the executor
+
+
+def _exit_now() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+class _Warmup(WorkerPlugin):
+    """Worker plugin: run ``fn`` once when each worker starts (restarted workers too)."""
+
+    name = "brepflow-warmup"
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+
+    def setup(self, worker: Any) -> None:
+        self.fn()
+
+
+class _FastExit(WorkerPlugin):
+    """Worker plugin for clusters we start: a closed worker process leaves with ``os._exit``.
+
+    With OCCT loaded, finalising the interpreter takes ~3 s — longer than the nanny's 4 s
+    grace on a busy machine — so every cluster shutdown ended in SIGKILLs. Distributed has
+    already closed the worker when this runs; only the interpreter teardown is skipped.
+    """
+
+    name = "brepflow-fast-exit"
+
+    def teardown(self, worker: Any) -> None:
+        if worker.status.name in ("closing", "closed", "closing_gracefully"):
+            atexit.register(_exit_now)  # runs first (atexit is LIFO), once the worker is down
+
+
+class DaskExecutor:
+    """Evaluate on a Dask cluster. Build one with :meth:`local`, :meth:`connect` or :meth:`gateway`.
+
+    >>> ex = DaskExecutor.local(workers=2)          # doctest: +SKIP
+    >>> g.evaluate(executor=ex)                     # doctest: +SKIP
+    >>> ex.close()                                  # doctest: +SKIP
+    """
+
+    name = "dask"
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        cluster: Any = None,
+        owns: bool = False,
+        kind: str = "scheduler",
+        warmup: Callable[[], Any] | None = None,
+        capacity: int | None = None,
+        memory_limit: int | None = None,
+        dashboard: bool | None = None,
+    ) -> None:
+        self.client = client
+        self.cluster = cluster
+        self.kind = kind
+        self.capacity = capacity
+        self.memory_limit = memory_limit
+        self._dashboard = dashboard  # None: as the scheduler reports it
+        self._owns = owns
+        self._closed = False
+        if kind == "local" and owns:
+            client.register_plugin(_FastExit(), name=_FastExit.name)
+        if warmup is not None:
+            client.register_plugin(_Warmup(warmup), name=_Warmup.name)
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def local(
+        cls,
+        workers: int | None = None,
+        *,
+        memory_limit: str | int | None = None,
+        dashboard: bool | None = None,
+        warmup: Callable[[], Any] | None = None,
+        limits: DaskLimits | None = None,
+    ) -> DaskExecutor:
+        """A LocalCluster of ``workers`` processes (one thread each), within the user's limits."""
+        import dask
+        from distributed import Client, LocalCluster
+
+        limits = limits if limits is not None else DaskLimits.from_env()
+        n = limits.workers(workers)
+        memory = limits.memory(memory_limit)
+        import importlib.util
+
+        has_bokeh = importlib.util.find_spec("bokeh") is not None
+        dashboard = has_bokeh if dashboard is None else (dashboard and has_bokeh)
+        env = {}
+        if memory is not None and "BREPFLOW_CACHE_MB" not in os.environ:
+            env["BREPFLOW_CACHE_MB"] = str(max(64, memory // 4 // (1 << 20)))  # sweeps cache on workers
+        with dask.config.set(
+            {
+                "distributed.scheduler.allowed-failures": 0,  # a crash is deterministic: no retries
+                "distributed.scheduler.work-stealing": False,  # jobs stay on the worker they were given
+            }
+        ):
+            cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=memory if memory is not None else "auto",
+                dashboard_address=":0" if dashboard else None,
+                host="127.0.0.1",
+                env=env,
+            )
+        try:
+            client = Client(cluster, set_as_default=False)
+            return cls(
+                client,
+                cluster=cluster,
+                owns=True,
+                kind="local",
+                warmup=warmup,
+                memory_limit=memory,
+                dashboard=bool(dashboard),
+            )
+        except BaseException:
+            cluster.close()
+            raise
+
+    @classmethod
+    def connect(cls, address: str, *, warmup: Callable[[], Any] | None = None, timeout: float = 30) -> DaskExecutor:
+        """An existing scheduler, e.g. ``tcp://10.0.0.5:8786`` (the workers need brepflow-lab)."""
+        from distributed import Client
+
+        try:
+            client = Client(address, set_as_default=False, timeout=timeout)
+        except OSError as exc:
+            raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        return cls(client, owns=True, kind="scheduler", warmup=warmup)
+
+    @classmethod
+    def gateway(
+        cls,
+        address: str | None = None,
+        *,
+        workers: int | None = None,
+        memory_limit: str | int | None = None,
+        auth: Any = None,
+        warmup: Callable[[], Any] | None = None,
+        limits: DaskLimits | None = None,
+        **cluster_options: Any,
+    ) -> DaskExecutor:
+        """A new cluster from dask-gateway, shut down by :meth:`close`.
+
+        ``address`` and ``auth`` default to dask's config (``gateway.address``,
+        ``gateway.auth``), which JupyterHub deployments set for their users. ``workers``
+        defaults to the user's limit (or 2); ``memory_limit`` goes to the gateway's
+        ``worker_memory`` option (GiB) when the gateway offers one. Other keyword
+        arguments are gateway cluster options.
+        """
+        try:
+            import dask_gateway
+        except ImportError:
+            raise RuntimeError(
+                "dask-gateway is not installed in this environment: pip install dask-gateway "
+                f"(or unset {ENV_GATEWAY} to use a local cluster)"
+            ) from None
+        limits = limits if limits is not None else DaskLimits.from_env()
+        n = limits.workers(workers if workers is not None else (limits.max_workers or 2))
+        memory = limits.memory(memory_limit)
+        gateway = dask_gateway.Gateway(address, auth=auth)
+        try:
+            options = gateway.cluster_options()
+            if memory is not None:
+                if "worker_memory" not in options:
+                    raise DaskLimitError(
+                        "this dask-gateway offers no 'worker_memory' option, so memory_limit cannot be applied"
+                    )
+                options.worker_memory = memory / 2**30  # dask-gateway's usual option, in GiB
+            for key, value in cluster_options.items():
+                options[key] = value
+            cluster = gateway.new_cluster(options, shutdown_on_close=True)
+        finally:
+            gateway.close()
+        try:
+            cluster.scale(n)
+            client = cluster.get_client(set_as_default=False)
+            return cls(client, cluster=cluster, owns=True, kind="gateway", warmup=warmup, memory_limit=memory)
+        except BaseException:
+            cluster.shutdown()
+            raise
+
+    # -- running ------------------------------------------------------------------------
+    def open_pool(self) -> _NodePool:
+        if self._closed:
+            raise RuntimeError("this Dask executor was closed")
+        return _NodePool(self)
+
+    def execute(self, task: NodeTask) -> NodeOutcome:
+        pool = self.open_pool()
+        try:
+            token = pool.submit(task)
+            while True:
+                for done, outcome in pool.wait(0.1):
+                    if done == token:
+                        return outcome
+        finally:
+            pool.close()
+
+    def pool(self) -> FuturePool:
+        """A :class:`FuturePool` for whole jobs (sweeps submit one job per variant)."""
+        if self._closed:
+            raise RuntimeError("this Dask executor was closed")
+        return FuturePool(self.client, self.capacity)
+
+    # -- information --------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self._closed or self.client.status in ("closed", "closing")
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The cluster's dashboard (None when it has none)."""
+        if self._dashboard is False:
+            return None  # the scheduler still serves /health and /metrics there, not a dashboard
+        try:
+            info = self.client.scheduler_info(n_workers=0)
+            if "dashboard" not in info.get("services", {}):
+                return None
+            return str(self.client.dashboard_link) or None
+        except Exception:
+            return None
+
+    def workers(self) -> dict[str, int]:
+        """Worker address -> threads, as the scheduler sees them now."""
+        return {str(k): int(v) for k, v in self.client.nthreads().items()}
+
+    def wait_for_workers(self, n: int = 1, timeout: float = 60) -> None:
+        self.client.wait_for_workers(n, timeout=timeout)
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return f"<DaskExecutor {self.kind}: closed>"
+        try:
+            workers = self.workers()
+        except Exception:
+            workers = {}
+        return (
+            f"<DaskExecutor {self.kind} {self.client.scheduler.address if self.client.scheduler else ''}: "
+            f"{len(workers)} workers, {sum(workers.values())} threads>"
+        )
+
+    def _repr_html_(self) -> str:
+        if self.closed:
+            return f"<p><b>Dask executor</b> ({html.escape(self.kind)}): closed</p>"
+        try:
+            workers = self.workers()
+        except Exception:
+            workers = {}
+        memory = f", {_format_bytes(self.memory_limit)} per worker" if self.memory_limit else ""
+        address = str(self.client.scheduler.address or "") if self.client.scheduler else ""
+        link = self.dashboard_link
+        if link:
+            dashboard = f" &mdash; <a href='{html.escape(link, quote=True)}' target='_blank'>dashboard</a>"
+        else:
+            import importlib.util
+
+            hint = "" if importlib.util.find_spec("bokeh") else " (install bokeh to get one)"
+            dashboard = f" &mdash; no dashboard{hint}"
+        return (
+            f"<p><b>Dask executor</b> ({html.escape(self.kind)} cluster <code>{html.escape(address)}</code>): "
+            f"{len(workers)} workers, {sum(workers.values())} threads{memory}{dashboard}</p>"
+        )
+
+    # -- closing ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the client, and the cluster if this executor started it."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.client.close()
+        finally:
+            if self._owns and self.cluster is not None:
+                self.cluster.close()  # a LocalCluster stops; a gateway cluster shuts down
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- shared executors
+
+_shared: dict[tuple[Any, ...], DaskExecutor] = {}
+_shared_lock = threading.Lock()
+
+
+def close_shared() -> None:
+    """Close the shared executors (and the local clusters they started) of this process."""
+    with _shared_lock:
+        executors = list(_shared.values())
+        _shared.clear()
+    for executor in executors:
+        try:
+            executor.close()
+        except Exception:  # interpreter shutdown: best effort
+            log.debug("closing a shared Dask executor failed", exc_info=True)
+
+
+atexit.register(close_shared)
+
+
+def _shared_executor(key: tuple[Any, ...], make: Callable[[], DaskExecutor]) -> DaskExecutor:
+    with _shared_lock:
+        executor = _shared.get(key)
+        if executor is not None and not executor.closed:
+            return executor
+        executor = make()
+        _shared[key] = executor
+        return executor
+
+
+def local_executor(
+    workers: int | None = None,
+    *,
+    memory_limit: str | int | None = None,
+    warmup: Callable[[], Any] | None = None,
+) -> DaskExecutor:
+    """The process-wide LocalCluster executor with these settings (started on first use)."""
+    limits = DaskLimits.from_env()
+    n = limits.workers(workers)
+    memory = limits.memory(memory_limit)
+    return _shared_executor(
+        ("local", n, memory), lambda: DaskExecutor.local(n, memory_limit=memory, warmup=warmup, limits=limits)
+    )
+
+
+def scheduler_executor(address: str, *, warmup: Callable[[], Any] | None = None) -> DaskExecutor:
+    """The process-wide executor connected to the scheduler at ``address``."""
+    return _shared_executor(("scheduler", address), lambda: DaskExecutor.connect(address, warmup=warmup))
+
+
+def default_executor(*, warmup: Callable[[], Any] | None = None) -> DaskExecutor:
+    """The executor the environment asks for (see the module docstring), shared per process."""
+    address = os.environ.get(ENV_SCHEDULER, "").strip()
+    if address:
+        return scheduler_executor(address, warmup=warmup)
+    gateway = os.environ.get(ENV_GATEWAY, "").strip()
+    if gateway and gateway.lower() not in ("0", "false", "no"):
+        url = None if gateway.lower() in ("1", "true", "yes") else gateway
+        return _shared_executor(("gateway", url), lambda: DaskExecutor.gateway(url, warmup=warmup))
+    return local_executor(warmup=warmup)
+
+
+def iter_shared() -> Iterator[DaskExecutor]:
+    """The shared executors started in this process (for diagnostics)."""
+    with _shared_lock:
+        return iter(list(_shared.values()))

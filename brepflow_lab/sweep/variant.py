@@ -1,0 +1,143 @@
+"""The worker side of a sweep: evaluate, measure and export one variant.
+
+These functions run in Dask worker processes (or in this process with ``executor="sync"``).
+A worker keeps the last few graphs it was sent (parsed, with their evaluator) so that the
+variants of one sweep reuse its param resolution and cache.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from brepflow_lab.errors import BrepFlowError, ErrorCode
+
+if TYPE_CHECKING:
+    from brepflow_lab.api import Graph
+
+__all__ = ["run_variant", "warm_worker"]
+
+
+_WORKER_GRAPHS: OrderedDict[str, Any] = OrderedDict()
+_WORKER_GRAPHS_MAX = 4
+
+
+def warm_worker() -> None:
+    """Run once per worker process: import cadquery and everything a variant needs.
+
+    The slow imports (cadquery ~3 s, OCCT's exchange modules, jsonschema for reading
+    graphs) happen here, when the worker starts, not in the first node or variant.
+    """
+    from brepflow_lab.graph import bflow
+    from brepflow_lab.kernel import cq, exchange, hashing
+    from brepflow_lab.nodes.registry import catalogue
+
+    cq()
+    catalogue.types()
+    bflow.loads('{"version": "0.1.0", "units": "mm", "tolerance": 0.001, "nodes": [], "edges": []}')
+    del exchange, hashing  # imported for their OCP modules
+
+
+def _worker_graph(payload: dict[str, Any]) -> Graph:
+    from brepflow_lab.api import Graph
+    from brepflow_lab.nodes.registry import Registry, catalogue
+
+    key = payload["key"]
+    graph = _WORKER_GRAPHS.get(key)
+    if graph is not None:
+        _WORKER_GRAPHS.move_to_end(key)
+        return graph
+    specs = payload["specs"]
+    registry = catalogue
+    if specs is not None:
+        registry = Registry()
+        registry._loaded = True  # exactly the specs of the sweeping graph's registry
+        for spec in specs:
+            registry.register(spec, replace=True)
+    graph = Graph.from_json(payload["graph"], registry=registry)
+    if payload["path"]:
+        graph.path = Path(payload["path"])
+    _WORKER_GRAPHS[key] = graph
+    while len(_WORKER_GRAPHS) > _WORKER_GRAPHS_MAX:
+        _WORKER_GRAPHS.popitem(last=False)
+    return graph
+
+
+def run_variant(
+    payload: dict[str, Any], index: int, overrides: dict[str, Any], options: dict[str, Any]
+) -> dict[str, Any]:
+    """Evaluate, measure and export one variant (in a worker, or in this process)."""
+    start = time.perf_counter()
+    row: dict[str, Any] = {"index": index, "status": "failed", "exports": {}, "shape": None}
+    try:
+        graph = _worker_graph(payload)
+        with tempfile.TemporaryDirectory(prefix="brepflow-variant-") as tmp:
+            result = graph.evaluate(
+                parameters=overrides or None,
+                targets=sorted({node for node, _ in options["targets"]}) or None,
+                output_dir=Path(tmp),
+                allow_unsafe_paths=options["allow_unsafe_paths"],
+            )
+            row["resolved"] = {k: v for k, v in result.parameters.items() if k in overrides or k in options["columns"]}
+            failed = next((nr for nr in result.nodes.values() if nr.status == "failed"), None)
+            if failed is None:
+                failed = next((nr for nr in result.nodes.values() if not nr.ok), None)
+            if failed is not None:
+                error = failed.error
+                row["error_code"] = error.code.value if error is not None else ErrorCode.INTERNAL_ERROR.value
+                row["error_node"] = failed.node_id
+                row["error_message"] = str(error) if error is not None else f"node '{failed.node_id}' {failed.status}"
+            else:
+                _measure_and_export(row, result, tmp, options)
+    except BrepFlowError as exc:
+        row["status"] = "failed"
+        row["error_code"] = exc.code.value
+        row["error_node"] = getattr(exc, "node_id", None)
+        row["error_message"] = str(exc)
+    except Exception as exc:  # a bug must not stop the sweep: report it on this variant
+        row["status"] = "failed"
+        row["error_code"] = ErrorCode.INTERNAL_ERROR.value
+        row["error_message"] = f"unexpected {type(exc).__name__}: {exc}"
+    row["seconds"] = time.perf_counter() - start
+    return row
+
+
+def _measure_and_export(row: dict[str, Any], result: Any, tmp: str, options: dict[str, Any]) -> None:
+    from brepflow_lab.kernel import exchange, hashing
+
+    if not options["targets"]:  # a graph without shapes: its status is the result
+        row["status"] = "ok"
+        return
+    items: list[Any] = []
+    for node, socket in options["targets"]:
+        value = result.nodes[node].outputs.get(socket)
+        items.extend(value if isinstance(value, list) else [value])
+    if not items or any(item is None for item in items):
+        row["error_code"] = ErrorCode.GEOM_EMPTY_RESULT.value
+        row["error_message"] = "the result has no shape"
+        return
+    shape = items[0] if len(items) == 1 else exchange.combine_parts(items)
+    summary = hashing.shape_summary(shape)
+    row["volume"] = summary["volume"]
+    row["area"] = summary["area"]
+    row["bbox"] = [*summary["bbox"]["min"], *summary["bbox"]["max"]]
+    row["fingerprint"] = summary["fingerprint"]
+    diagonal = max(summary.get("diagonal") or 1.0, 1e-6)
+    for fmt in options["formats"]:
+        path = Path(tmp) / "export" / f"{options['stem']}.{fmt}"
+        path.parent.mkdir(exist_ok=True)
+        try:
+            exchange.export_shape(shape, path, fmt, tolerance=diagonal * options["quality"])
+        except Exception as exc:
+            row["error_code"] = ErrorCode.EXPORT_ERROR.value
+            row["error_message"] = f"export as {fmt} failed: {exc}"
+            return
+        for written in sorted(path.parent.iterdir()):  # glTF may write a .bin next to it
+            if written.name not in row["exports"]:
+                row["exports"][written.name] = written.read_bytes()
+    if options["keep_shapes"]:
+        row["shape"] = shape
+    row["status"] = "ok"
