@@ -458,23 +458,19 @@ def _check_path(ctx: NodeContext, path: Any, twist: float, scale: float) -> None
       on such a closed spline ``BRepOffsetAPI_MakePipeShell`` never returns.
     """
     closed = path.IsClosed()
-    if closed and (abs(twist) > 1e-9 or abs(scale - 1.0) > 1e-9):
-        what = " and ".join(
-            text
-            for text, used in (
-                (f"a twist of {twist:g}°", abs(twist) > 1e-9),
-                (f"an end scale of {scale:g}", abs(scale - 1.0) > 1e-9),
-            )
-            if used
+    twisted, scaled = abs(twist) > 1e-9, abs(scale - 1.0) > 1e-9
+    if closed and (twisted or scaled):
+        change = " and ".join(
+            text for text, used in ((f"turned by {twist:g}°", twisted), (f"scaled by {scale:g}", scaled)) if used
         )
         raise ctx.error(
             ErrorCode.GEOM_SWEEP_FAIL,
-            f"{what} cannot be used on a closed path: the end section would come back onto the start "
-            "section turned or resized, so the sweep cannot close into a solid",
-            param="scale" if abs(scale - 1.0) > 1e-9 else "twist",
+            f"{'an end scale' if scaled else 'a twist'} cannot be used on a closed path: the end section, "
+            f"{change}, would come back onto the start section, so the sweep cannot close into a solid",
+            param="scale" if scaled else "twist",
             hint="use twist 0 and scale 1 along a closed path, or sweep along an open path",
         )
-    if abs(twist) > 1e-9 or abs(scale - 1.0) > 1e-9:
+    if twisted or scaled:
         corner = _sharp_corner(path)
         if corner is not None:
             (x, y, z), turn = corner
@@ -482,21 +478,25 @@ def _check_path(ctx: NodeContext, path: Any, twist: float, scale: float) -> None
                 ErrorCode.GEOM_SWEEP_FAIL,
                 f"a twist or end scale needs a smooth path, but the path turns by {turn:.3g}° at a sharp corner "
                 f"at ({x:.4g}, {y:.4g}, {z:.4g})",
-                param="scale" if abs(scale - 1.0) > 1e-9 else "twist",
+                param="scale" if scaled else "twist",
                 hint="round the path's corners (Sketch::Fillet2D) or use a Sketch::Spline path; "
                 "with twist 0 and scale 1 a path with corners is swept with mitred corners",
             )
+    from OCP.BRepAdaptor import BRepAdaptor_CompCurve
+    from OCP.gp import gp_Pnt, gp_Vec
+
+    m = cq()
+    adaptor = BRepAdaptor_CompCurve(path.wrapped)
+    first, last = adaptor.FirstParameter(), adaptor.LastParameter()
     samples = 256
-    points = []
-    tangents = []
+    points: list[Vec3] = []
+    tangents: list[tuple[Vec3, Any]] = []  # (position, unit tangent)
     for i in range(samples + 1):
-        try:
-            points.append(path.positionAt(i / samples).toTuple())
-            tangent = path.tangentAt(i / samples)
-        except Exception:  # a cusp has no tangent; the neighbouring samples show the fold
-            continue
-        if tangent.Length > 1e-12:
-            tangents.append((i / samples, tangent.normalized()))
+        p, d1 = gp_Pnt(), gp_Vec()
+        adaptor.D1(first + (last - first) * i / samples, p, d1)
+        points.append((p.X(), p.Y(), p.Z()))
+        if d1.Magnitude() > 1e-12:  # a cusp has no tangent; the neighbouring samples show the fold
+            tangents.append((points[-1], m.Vector(d1).normalized()))
     if closed and len(points) > 2 and _spread_off_line(points) < ctx.tolerance:
         raise ctx.error(
             ErrorCode.GEOM_SWEEP_FAIL,
@@ -507,10 +507,9 @@ def _check_path(ctx: NodeContext, path: Any, twist: float, scale: float) -> None
     pairs = list(itertools.pairwise(tangents))
     if closed and len(tangents) > 1:
         pairs.append((tangents[-1], tangents[0]))
-    for (t1, d1), (_, d2) in pairs:
+    for (where, d1), (_, d2) in pairs:
         if d1.dot(d2) < _FOLD_COSINE:
             turn = math.degrees(math.acos(max(-1.0, min(1.0, d1.dot(d2)))))
-            where = path.positionAt(t1).toTuple()
             raise ctx.error(
                 ErrorCode.GEOM_SWEEP_FAIL,
                 f"the path turns back on itself by {turn:.1f}° near ({where[0]:.4g}, {where[1]:.4g}, "
