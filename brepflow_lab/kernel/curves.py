@@ -8,6 +8,15 @@ The module also owns the *profile* helpers that solid operations use: turning wh
 user connected to a ``profile`` socket (a closed wire, a face, a compound of nested wires)
 into faces or wires, with errors that say what was wrong with the profile and how to fix it.
 
+It also measures profiles: ``face_inradius`` (the radius of the largest circle inside a
+planar face, found on a polygonized boundary with numpy) tells how far a draft may move
+the walls before the profile closes.
+
+2D offsets of a full circle are built exactly (the concentric circle), and other closed
+one-edge curves are cut in two first: OCCT's ``BRepOffsetAPI_MakeOffset`` kills the
+process (SIGSEGV) on an inward offset of a circle of radius <= 1 and on any offset of an
+ellipse whose radii are (almost) equal, while the same curve in two halves is safe.
+
 Like every kernel module it imports OCP / cadquery only inside functions.
 """
 
