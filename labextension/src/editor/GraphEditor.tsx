@@ -1,0 +1,562 @@
+/**
+ * The graph editor on @xyflow/react.
+ *
+ * The `graph` trait is the truth; the editor shows it and turns user gestures into `edit` ops
+ * (drag-stop, connect, delete, param edits, paste). Gestures are applied optimistically and
+ * confirmed by the kernel's `ack`; a refused edit (say, incompatible port types that slipped
+ * past the client-side check) is rolled back by re-reading the graph, and its hint is shown.
+ *
+ * Large graphs: nodes are memoised and rebuilt only when what they show changes, statuses
+ * are subscribed per node, and React Flow renders only the visible elements.
+ */
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyEdgeChanges,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type FinalConnectionState,
+  type NodeChange,
+  type OnSelectionChangeParams
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import type { EditOp, GraphJSON, GraphNodeJSON, JSONValue, NodeSpecJSON, XY } from '../protocol';
+import { useStudio, useTrait } from '../widget/hooks';
+import { togglePreview } from '../widget/preview';
+import { EditorActionsContext, UnitsContext, type EditorActions } from './actions';
+import {
+  createsCycle,
+  edgeId,
+  graphToEdges,
+  graphToNodes,
+  newNodeId,
+  refsOf,
+  type StudioFlowEdge,
+  type StudioFlowNode
+} from './convert';
+import { DRAG_MIME, Palette } from './Palette';
+import { categoryColor, incompatibility, portColor } from './ports';
+import { StudioNode } from './StudioNode';
+
+const nodeTypes = { studio: StudioNode };
+/** Nodes that were never on screen have no measured size yet: count their declared one. */
+const FIT_OPTIONS = { padding: 0.2, maxZoom: 1.2, includeHiddenNodes: true };
+
+interface ClipboardContent {
+  nodes: GraphNodeJSON[];
+  links: { source: string; sourceHandle: string; target: string; targetHandle: string }[];
+}
+
+/** Shared by every Studio on the page, so nodes can be copied from one graph to another. */
+let clipboard: ClipboardContent | null = null;
+
+function isTextTarget(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el || !el.tagName) {
+    return false;
+  }
+  return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
+}
+
+function roundPosition(p: XY): XY {
+  return { x: Math.round(p.x), y: Math.round(p.y) };
+}
+
+export interface GraphEditorProps {
+  dark: boolean;
+  paletteOpen: boolean;
+  setPaletteOpen: (open: boolean) => void;
+}
+
+export function GraphEditor(props: GraphEditorProps) {
+  return (
+    <ReactFlowProvider>
+      <EditorInner {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
+  const { studio, ui } = useStudio();
+  const graph = useTrait('graph');
+  const catalogue = useTrait('catalogue');
+  const selectedTrait = useTrait('selected');
+  const specs = useMemo(() => new Map(catalogue.map(s => [s.type, s] as [string, NodeSpecJSON])), [catalogue]);
+  const [nodes, setNodes] = useState<StudioFlowNode[]>(() => graphToNodes(graph, specs, new Map()));
+  const [edges, setEdges] = useState<StudioFlowEdge[]>(() => graphToEdges(graph, specs, new Map()));
+  const rf = useReactFlow<StudioFlowNode, StudioFlowEdge>();
+  const wrapper = useRef<HTMLDivElement>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const graphRef = useRef<GraphJSON>(graph);
+  graphRef.current = graph;
+  const nodesRef = useRef(nodes);
+  nodesRef.current = nodes;
+  const specsRef = useRef(specs);
+  specsRef.current = specs;
+  const pendingSelect = useRef<Set<string> | null>(null);
+  const refusal = useRef<string | null>(null);
+  const selectionTimer = useRef<number | undefined>(undefined);
+  const moveTimer = useRef<number | undefined>(undefined);
+  const pasteCount = useRef(0);
+
+  // -- graph trait → editor ------------------------------------------------------------
+  useEffect(() => {
+    setNodes(prev => {
+      let next = graphToNodes(graph, specs, new Map(prev.map(n => [n.id, n])));
+      const wanted = pendingSelect.current;
+      if (wanted && Array.from(wanted).every(id => next.some(n => n.id === id))) {
+        pendingSelect.current = null;
+        next = next.map(n => (wanted.has(n.id) === !!n.selected ? n : { ...n, selected: wanted.has(n.id) }));
+      }
+      return next;
+    });
+    setEdges(prev => graphToEdges(graph, specs, new Map(prev.map(e => [e.id, e]))));
+  }, [graph, specs]);
+
+  const resync = useCallback(() => {
+    setNodes(prev => graphToNodes(graphRef.current, specsRef.current, new Map(prev.map(n => [n.id, n]))));
+    setEdges(() => graphToEdges(graphRef.current, specsRef.current, new Map()));
+  }, []);
+
+  // Python-side selection → editor
+  useEffect(() => {
+    const wanted = new Set(selectedTrait ?? []);
+    setNodes(prev => {
+      const current = prev.filter(n => n.selected).map(n => n.id);
+      if (current.length === wanted.size && current.every(id => wanted.has(id))) {
+        return prev;
+      }
+      return prev.map(n => (wanted.has(n.id) === !!n.selected ? n : { ...n, selected: wanted.has(n.id) }));
+    });
+  }, [selectedTrait]);
+
+  // -- edits -----------------------------------------------------------------------------
+  const commit = useCallback(
+    async (ops: EditOp[]) => {
+      if (!ops.length) {
+        return true;
+      }
+      const ack = await studio.edit(ops);
+      if (!ack.ok) {
+        ui.toast('error', ack.error || 'the kernel refused this edit');
+        resync();
+      }
+      return ack.ok;
+    },
+    [studio, ui, resync]
+  );
+
+  const actions: EditorActions = useMemo(
+    () => ({
+      setParam: (id: string, name: string, value: JSONValue) => {
+        void commit([{ op: 'set_param', id, name, value }]);
+      },
+      isShown: (id: string) => ui.meshes.get(id)?.visible ?? false,
+      togglePreview: (id: string) => togglePreview(studio, ui, id)
+    }),
+    [commit, studio, ui]
+  );
+
+  /** Why a connection is refused, or null when it may be made. */
+  const checkConnection = useCallback(
+    (c: { source: string | null; sourceHandle?: string | null; target: string | null; targetHandle?: string | null }) => {
+      const g = graphRef.current;
+      if (!c.source || !c.target || !c.sourceHandle || !c.targetHandle) {
+        return 'pick an output and an input';
+      }
+      const src = g.nodes.find(n => n.id === c.source);
+      const dst = g.nodes.find(n => n.id === c.target);
+      if (!src || !dst) {
+        return 'that node no longer exists';
+      }
+      if (c.source === c.target) {
+        return 'a node cannot feed itself';
+      }
+      const out = specsRef.current.get(src.type)?.outputs.find(o => o.name === c.sourceHandle);
+      const inp = specsRef.current.get(dst.type)?.inputs.find(i => i.name === c.targetHandle);
+      const problem = incompatibility(inp?.type ?? 'Any', out?.type ?? 'Any', {
+        source: c.source,
+        sourceHandle: c.sourceHandle,
+        target: c.target,
+        targetHandle: c.targetHandle
+      });
+      if (problem) {
+        return problem;
+      }
+      const existing = refsOf(dst.inputs?.[c.targetHandle]);
+      if (existing.some(r => r.nodeId === c.source && r.socketId === c.sourceHandle)) {
+        return `${c.source}.${c.sourceHandle} is already connected to ${c.target}.${c.targetHandle}`;
+      }
+      if (createsCycle(g, c.source, c.target)) {
+        return `connecting ${c.source} to ${c.target} would create a cycle (${c.source} already depends on ${c.target})`;
+      }
+      return null;
+    },
+    []
+  );
+
+  const isValidConnection = useCallback(
+    (c: Connection | StudioFlowEdge) => {
+      const reason = checkConnection(c);
+      refusal.current = reason;
+      return reason === null;
+    },
+    [checkConnection]
+  );
+
+  const onConnectEnd = useCallback(
+    (_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.toHandle && state.isValid === false && refusal.current) {
+        ui.toast('warning', refusal.current);
+      }
+      refusal.current = null;
+    },
+    [ui]
+  );
+
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const reason = checkConnection(c);
+      if (reason || !c.sourceHandle || !c.targetHandle) {
+        ui.toast('warning', reason ?? 'pick an output and an input');
+        return;
+      }
+      const g = graphRef.current;
+      const dst = g.nodes.find(n => n.id === c.target)!;
+      const src = g.nodes.find(n => n.id === c.source)!;
+      const inputSpec = specsRef.current.get(dst.type)?.inputs.find(i => i.name === c.targetHandle);
+      const outType = specsRef.current.get(src.type)?.outputs.find(o => o.name === c.sourceHandle)?.type ?? 'Any';
+      const ops: EditOp[] = [];
+      let replaced: string[] = [];
+      if (!inputSpec?.multiple) {
+        for (const ref of refsOf(dst.inputs?.[c.targetHandle])) {
+          ops.push({
+            op: 'disconnect',
+            source: ref.nodeId,
+            sourceHandle: ref.socketId,
+            target: c.target,
+            targetHandle: c.targetHandle
+          });
+          replaced.push(edgeId(ref.nodeId, ref.socketId, c.target, c.targetHandle));
+        }
+      }
+      ops.push({
+        op: 'connect',
+        source: c.source,
+        sourceHandle: c.sourceHandle,
+        target: c.target,
+        targetHandle: c.targetHandle
+      });
+      const id = edgeId(c.source, c.sourceHandle, c.target, c.targetHandle);
+      setEdges(prev => [
+        ...prev.filter(e => !replaced.includes(e.id)),
+        {
+          id,
+          source: c.source,
+          sourceHandle: c.sourceHandle,
+          target: c.target,
+          targetHandle: c.targetHandle,
+          data: { type: outType, pending: true },
+          style: { stroke: portColor(outType), strokeDasharray: '6 4' },
+          ariaLabel: `link from ${c.source}.${c.sourceHandle} to ${c.target}.${c.targetHandle} (${outType})`
+        }
+      ]);
+      replaced = [];
+      void commit(ops);
+    },
+    [checkConnection, commit, ui]
+  );
+
+  const onDelete = useCallback(
+    ({ nodes: removedNodes, edges: removedEdges }: { nodes: StudioFlowNode[]; edges: StudioFlowEdge[] }) => {
+      const gone = new Set(removedNodes.map(n => n.id));
+      const ops: EditOp[] = removedNodes.map(n => ({ op: 'remove_node', id: n.id }));
+      for (const e of removedEdges) {
+        if (gone.has(e.source) || gone.has(e.target) || !e.sourceHandle || !e.targetHandle) {
+          continue;
+        }
+        ops.push({
+          op: 'disconnect',
+          source: e.source,
+          sourceHandle: e.sourceHandle,
+          target: e.target,
+          targetHandle: e.targetHandle
+        });
+      }
+      void commit(ops);
+    },
+    [commit]
+  );
+
+  const onNodesChange = useCallback((changes: NodeChange<StudioFlowNode>[]) => {
+    setNodes(nds => applyNodeChanges(changes, nds));
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange<StudioFlowEdge>[]) => {
+    setEdges(eds => applyEdgeChanges(changes, eds));
+  }, []);
+
+  const sendMoves = useCallback(
+    (moved: StudioFlowNode[]) => {
+      const g = graphRef.current;
+      const ops: EditOp[] = [];
+      for (const n of moved) {
+        const before = g.nodes.find(x => x.id === n.id)?.position;
+        const position = roundPosition(n.position);
+        if (!before || before.x !== position.x || before.y !== position.y) {
+          ops.push({ op: 'move_node', id: n.id, position });
+        }
+      }
+      void commit(ops);
+    },
+    [commit]
+  );
+
+  const onNodeDragStop = useCallback(
+    (_event: unknown, _node: StudioFlowNode, dragged: StudioFlowNode[]) => sendMoves(dragged),
+    [sendMoves]
+  );
+  const onSelectionDragStop = useCallback((_event: unknown, dragged: StudioFlowNode[]) => sendMoves(dragged), [sendMoves]);
+
+  const onSelectionChange = useCallback(
+    ({ nodes: selected }: OnSelectionChangeParams<StudioFlowNode, StudioFlowEdge>) => {
+      const ids = selected.map(n => n.id).sort();
+      window.clearTimeout(selectionTimer.current);
+      selectionTimer.current = window.setTimeout(() => {
+        const current = [...(studio.get('selected') ?? [])].sort();
+        if (current.length !== ids.length || current.some((id, i) => id !== ids[i])) {
+          studio.set('selected', ids);
+        }
+      }, 60);
+    },
+    [studio]
+  );
+
+  // -- adding, copying, pasting ----------------------------------------------------------
+  const viewCenter = useCallback((): XY => {
+    const rect = wrapper.current?.getBoundingClientRect();
+    if (!rect) {
+      return { x: 0, y: 0 };
+    }
+    return rf.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 });
+  }, [rf]);
+
+  const addNode = useCallback(
+    (type: string, at?: XY) => {
+      const taken = new Set(graphRef.current.nodes.map(n => n.id));
+      const id = newNodeId(type, taken);
+      const center = at ?? viewCenter();
+      const position = roundPosition({ x: center.x - 90, y: center.y - 40 });
+      pendingSelect.current = new Set([id]);
+      void commit([{ op: 'add_node', type, id, position }]);
+    },
+    [commit, viewCenter]
+  );
+
+  const copySelection = useCallback(() => {
+    const selected = new Set(nodesRef.current.filter(n => n.selected).map(n => n.id));
+    if (!selected.size) {
+      return false;
+    }
+    const g = graphRef.current;
+    const copied = g.nodes.filter(n => selected.has(n.id));
+    const links: ClipboardContent['links'] = [];
+    for (const n of copied) {
+      for (const [input, value] of Object.entries(n.inputs ?? {})) {
+        for (const ref of refsOf(value)) {
+          if (selected.has(ref.nodeId)) {
+            links.push({ source: ref.nodeId, sourceHandle: ref.socketId, target: n.id, targetHandle: input });
+          }
+        }
+      }
+    }
+    clipboard = { nodes: JSON.parse(JSON.stringify(copied)), links };
+    pasteCount.current = 0;
+    return true;
+  }, []);
+
+  const paste = useCallback(() => {
+    if (!clipboard || !clipboard.nodes.length) {
+      return;
+    }
+    const g = graphRef.current;
+    const taken = new Set(g.nodes.map(n => n.id));
+    const ids = new Map<string, string>();
+    const offset = 40 * ++pasteCount.current;
+    const ops: EditOp[] = [];
+    for (const n of clipboard.nodes) {
+      const id = newNodeId(n.type, taken);
+      ids.set(n.id, id);
+      const p = n.position ?? { x: 0, y: 0 };
+      ops.push({
+        op: 'add_node',
+        type: n.type,
+        id,
+        position: { x: p.x + offset, y: p.y + offset },
+        params: { ...(n.params ?? {}) }
+      });
+    }
+    for (const l of clipboard.links) {
+      ops.push({
+        op: 'connect',
+        source: ids.get(l.source)!,
+        sourceHandle: l.sourceHandle,
+        target: ids.get(l.target)!,
+        targetHandle: l.targetHandle
+      });
+    }
+    pendingSelect.current = new Set(ids.values());
+    void commit(ops);
+  }, [commit]);
+
+  const deleteSelection = useCallback(() => {
+    const selectedNodes = nodesRef.current.filter(n => n.selected);
+    const selectedEdges = edges.filter(e => e.selected);
+    if (selectedNodes.length || selectedEdges.length) {
+      void rf.deleteElements({ nodes: selectedNodes, edges: selectedEdges });
+    }
+  }, [edges, rf]);
+
+  const onKeyDown = useCallback(
+    (event: KeyboardEvent<HTMLDivElement>) => {
+      if (isTextTarget(event.target)) {
+        return;
+      }
+      const mod = event.ctrlKey || event.metaKey;
+      const key = event.key.toLowerCase();
+      let handled = true;
+      if (mod && key === 'c') {
+        copySelection();
+      } else if (mod && key === 'x') {
+        if (copySelection()) {
+          deleteSelection();
+        }
+      } else if (mod && key === 'v') {
+        paste();
+      } else if (mod && key === 'd') {
+        if (copySelection()) {
+          paste();
+        }
+      } else if (mod && key === 'a') {
+        setNodes(prev => prev.map(n => (n.selected ? n : { ...n, selected: true })));
+      } else if (!mod && !event.altKey && key === 'f') {
+        void rf.fitView({ ...FIT_OPTIONS, duration: 200 });
+      } else if (!mod && (key === '/' || (key === 'n' && !event.shiftKey))) {
+        setPaletteOpen(true);
+        window.setTimeout(() => searchRef.current?.focus(), 0);
+      } else if (key === 'escape') {
+        setNodes(prev => prev.map(n => (n.selected ? { ...n, selected: false } : n)));
+        setEdges(prev => prev.map(e => (e.selected ? { ...e, selected: false } : e)));
+      } else if (key.startsWith('arrow') && !mod) {
+        // React Flow moves the selected nodes; send where they ended up once keys rest.
+        window.clearTimeout(moveTimer.current);
+        moveTimer.current = window.setTimeout(() => sendMoves(nodesRef.current.filter(n => n.selected)), 350);
+        handled = false;
+      } else {
+        handled = false;
+      }
+      if (handled) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    },
+    [copySelection, deleteSelection, paste, rf, sendMoves, setPaletteOpen]
+  );
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (event.dataTransfer.types.includes(DRAG_MIME)) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+
+  const onDrop = useCallback(
+    (event: DragEvent) => {
+      const type = event.dataTransfer.getData(DRAG_MIME);
+      if (!type) {
+        return;
+      }
+      event.preventDefault();
+      const p = rf.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+      addNode(type, { x: p.x + 90, y: p.y + 20 });
+    },
+    [addNode, rf]
+  );
+
+  useEffect(
+    () => () => {
+      window.clearTimeout(selectionTimer.current);
+      window.clearTimeout(moveTimer.current);
+    },
+    []
+  );
+
+  const empty = graph.nodes.length === 0;
+
+  return (
+    <EditorActionsContext.Provider value={actions}>
+      <UnitsContext.Provider value={graph.units}>
+        <div className="bfl-editor" ref={wrapper} onKeyDown={onKeyDown} aria-label="Graph editor" role="region">
+          {paletteOpen ? (
+            <Palette
+              catalogue={catalogue}
+              onAdd={type => addNode(type)}
+              searchRef={searchRef}
+              onClose={() => setPaletteOpen(false)}
+            />
+          ) : null}
+          <div className="bfl-editor__canvas" onDragOver={onDragOver} onDrop={onDrop}>
+            <ReactFlow<StudioFlowNode, StudioFlowEdge>
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              onConnectEnd={onConnectEnd}
+              isValidConnection={isValidConnection}
+              onDelete={onDelete}
+              onNodeDragStop={onNodeDragStop}
+              onSelectionDragStop={onSelectionDragStop}
+              onSelectionChange={onSelectionChange}
+              colorMode={dark ? 'dark' : 'light'}
+              deleteKeyCode={['Delete', 'Backspace']}
+              multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+              selectionKeyCode="Shift"
+              onlyRenderVisibleElements
+              minZoom={0.03}
+              maxZoom={2.5}
+              fitView
+              fitViewOptions={FIT_OPTIONS}
+              connectionRadius={24}
+              attributionPosition="top-right"
+              zoomOnDoubleClick={false}
+              ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter or Space to select a node. Arrow keys move it, Delete removes it.' }}
+            >
+              <Background gap={24} />
+              <Controls showInteractive={false} position="bottom-left" fitViewOptions={FIT_OPTIONS} />
+              <MiniMap
+                pannable
+                zoomable
+                position="bottom-right"
+                ariaLabel="Mini map of the graph"
+                nodeColor={n => categoryColor(((n.data as { spec?: NodeSpecJSON }).spec?.category) ?? '')}
+                nodeStrokeWidth={2}
+              />
+            </ReactFlow>
+            {empty ? (
+              <div className="bfl-editor__empty">
+                The graph is empty. Press <kbd>/</kbd> or use <strong>+ Node</strong> to add one.
+              </div>
+            ) : null}
+          </div>
+        </div>
+      </UnitsContext.Provider>
+    </EditorActionsContext.Provider>
+  );
+}
