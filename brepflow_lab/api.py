@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from brepflow_lab.engine import EvaluationResult, Evaluator, EventBus, default_cache
 from brepflow_lab.errors import ErrorCode, GraphError, Problem
@@ -31,6 +31,9 @@ from brepflow_lab.graph import bflow
 from brepflow_lab.graph.model import Edge, GraphDocument, InputLinks, Node, Parameter, SocketRef
 from brepflow_lab.graph.validate import validate
 from brepflow_lab.nodes.registry import Registry, catalogue
+
+if TYPE_CHECKING:
+    from brepflow_lab.sweep import SweepResult
 
 __all__ = ["Graph", "NodeHandle"]
 
@@ -516,7 +519,7 @@ class Graph:
         return result
 
     #: the table of the last :meth:`sweep` (also when it was interrupted)
-    last_sweep: Any = None
+    last_sweep: SweepResult | None = None
 
     def sweep(
         self,
@@ -532,7 +535,7 @@ class Graph:
         keep_shapes: bool = False,
         progress: bool | str = True,
         allow_unsafe_paths: bool = False,
-    ) -> Any:
+    ) -> SweepResult:
         """Evaluate one variant per row of ``matrix`` and return the results table.
 
         ``matrix``: a list of dicts, a pandas DataFrame or a CSV path of global parameter

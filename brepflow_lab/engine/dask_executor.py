@@ -48,7 +48,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -254,6 +254,15 @@ def _outcome(task: NodeTask, done: Completion) -> NodeOutcome:
 # --------------------------------------------------------------------------- the executor
 
 
+def _close_gateway(gateway: Any, *, closed: bool = False) -> None:
+    """Close a dask-gateway client once. (dask-gateway 2026.3 closes it again when it is
+    garbage-collected, which raises once its loop has stopped; without ``_loop_runner``
+    its ``__del__`` does nothing.)"""
+    if not closed:
+        gateway.close()
+    gateway.__dict__.pop("_loop_runner", None)
+
+
 def _exit_now() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
@@ -431,7 +440,7 @@ class DaskExecutor:
                 options[key] = value
             cluster = gateway.new_cluster(options, shutdown_on_close=True)
         finally:
-            gateway.close()
+            _close_gateway(gateway)
         try:
             cluster.scale(n)
             client = cluster.get_client(set_as_default=False)
@@ -533,6 +542,8 @@ class DaskExecutor:
         finally:
             if self._owns and self.cluster is not None:
                 self.cluster.close()  # a LocalCluster stops; a gateway cluster shuts down
+                if self.kind == "gateway":
+                    _close_gateway(self.cluster.gateway, closed=True)
 
     def __enter__(self) -> DaskExecutor:
         return self
@@ -602,9 +613,3 @@ def default_executor(*, warmup: Callable[[], Any] | None = None) -> DaskExecutor
         url = None if gateway.lower() in ("1", "true", "yes") else gateway
         return _shared_executor(("gateway", url), lambda: DaskExecutor.gateway(url, warmup=warmup))
     return local_executor(warmup=warmup)
-
-
-def iter_shared() -> Iterator[DaskExecutor]:
-    """The shared executors started in this process (for diagnostics)."""
-    with _shared_lock:
-        return iter(list(_shared.values()))

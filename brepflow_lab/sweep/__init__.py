@@ -53,7 +53,7 @@ from brepflow_lab.sweep.table import (
     SweepInterrupted,
     SweepResult,
     VariantResult,
-    _write_atomically,
+    write_atomically,
 )
 from brepflow_lab.sweep.variant import run_variant, warm_worker
 
@@ -308,5 +308,5 @@ def _fill(vr: VariantResult, row: dict[str, Any], names: list[str], out_dir: Pat
     vr.shape = row.get("shape")
     if out_dir is not None:
         for filename, data in row.get("exports", {}).items():
-            _write_atomically(out_dir / filename, data)
+            write_atomically(out_dir / filename, data)
             vr.exports.append(filename)

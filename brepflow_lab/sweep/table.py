@@ -31,7 +31,7 @@ RESULT_COLUMNS = (
 )
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -155,7 +155,7 @@ class SweepResult(Sequence[VariantResult]):
             writer.writerow({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in row.items()})
         text = buffer.getvalue()
         if path is not None:
-            _write_atomically(Path(path), text.encode("utf-8"))
+            write_atomically(Path(path), text.encode("utf-8"))
         return text
 
     def __repr__(self) -> str:

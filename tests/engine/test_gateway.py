@@ -8,7 +8,6 @@ everywhere else: only the environment says which cluster to use.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ dask_gateway = pytest.importorskip("dask_gateway", reason="dask-gateway is in th
 
 from brepflow_lab import Graph  # noqa: E402
 from brepflow_lab.engine import Evaluator, MemoryCache  # noqa: E402
-from brepflow_lab.engine.dask_executor import DaskExecutor, DaskLimitError, close_shared  # noqa: E402
+from brepflow_lab.engine.dask_executor import DaskExecutor, DaskLimitError, _close_gateway, close_shared  # noqa: E402
 from brepflow_lab.kernel.hashing import fingerprint  # noqa: E402
 from brepflow_lab.nodes import catalogue  # noqa: E402
 from brepflow_lab.sweep import warm_worker  # noqa: E402
@@ -146,15 +145,15 @@ def test_the_environment_points_unchanged_graphs_at_the_gateway(gateway, executo
         r = g.evaluate(isolated=True, parameters={"H": 35})
         assert r.ok and r.executor == "dask" and r.dashboard_link and "/clusters/" in r.dashboard_link
         assert r["enclosure"]["shape"].BoundingBox().zlen == pytest.approx(35)
-        clusters = dask_gateway.Gateway(gateway, auth=auth()).list_clusters()
-        assert len(clusters) == 1  # the designer's; the analyst's cluster belongs to the analyst
+        designer = dask_gateway.Gateway(gateway, auth=auth())
+        try:
+            assert len(designer.list_clusters()) == 1  # the analyst's cluster is the analyst's alone
+        finally:
+            _close_gateway(designer)
     finally:
         close_shared()  # shuts the analyst's gateway cluster down
         monkeypatch.undo()
         dask.config.refresh()
-    with pytest.raises(DaskLimitError, match="your limit is 1"):
-        os.environ["BREPFLOW_MAX_DASK_WORKERS"] = "1"
-        try:
-            DaskExecutor.gateway(gateway, auth=auth(), workers=2)
-        finally:
-            del os.environ["BREPFLOW_MAX_DASK_WORKERS"]
+    monkeypatch.setenv("BREPFLOW_MAX_DASK_WORKERS", "1")
+    with pytest.raises(DaskLimitError, match="2 Dask workers requested, but your limit is 1"):
+        DaskExecutor.gateway(gateway, auth=auth(), workers=2)  # refused before any cluster starts
