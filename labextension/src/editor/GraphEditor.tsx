@@ -232,7 +232,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
       const inputSpec = specsRef.current.get(dst.type)?.inputs.find(i => i.name === c.targetHandle);
       const outType = specsRef.current.get(src.type)?.outputs.find(o => o.name === c.sourceHandle)?.type ?? 'Any';
       const ops: EditOp[] = [];
-      let replaced: string[] = [];
+      const replaced = new Set<string>();
       if (!inputSpec?.multiple) {
         for (const ref of refsOf(dst.inputs?.[c.targetHandle])) {
           ops.push({
@@ -242,7 +242,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
             target: c.target,
             targetHandle: c.targetHandle
           });
-          replaced.push(edgeId(ref.nodeId, ref.socketId, c.target, c.targetHandle));
+          replaced.add(edgeId(ref.nodeId, ref.socketId, c.target, c.targetHandle));
         }
       }
       ops.push({
@@ -254,7 +254,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
       });
       const id = edgeId(c.source, c.sourceHandle, c.target, c.targetHandle);
       setEdges(prev => [
-        ...prev.filter(e => !replaced.includes(e.id)),
+        ...prev.filter(e => !replaced.has(e.id)),
         {
           id,
           source: c.source,
@@ -266,7 +266,6 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
           ariaLabel: `link from ${c.source}.${c.sourceHandle} to ${c.target}.${c.targetHandle} (${outType})`
         }
       ]);
-      replaced = [];
       void commit(ops);
     },
     [checkConnection, commit, ui]

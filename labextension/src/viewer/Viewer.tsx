@@ -253,13 +253,20 @@ export function Viewer({ dark }: { dark: boolean }) {
   };
 
   const labels = useMemo(() => new Map(graph.nodes.map(n => [n.id, n.label || n.id])), [graph]);
-  const parts = useMemo(
-    () =>
-      Array.from(meshes.entries()).sort(
-        (a, b) => graph.nodes.findIndex(n => n.id === a[0]) - graph.nodes.findIndex(n => n.id === b[0])
-      ),
-    [meshes, graph]
-  );
+  // the part list: what the viewer holds, plus what the user hid (so it can be shown again)
+  const parts = useMemo(() => {
+    const entries = new Map(meshes);
+    for (const id of view.hidden ?? []) {
+      const state = entries.get(id);
+      if (!state) {
+        entries.set(id, { color: '#9ca3af', visible: false, kernelVisible: false, triangles: 0 });
+      }
+    }
+    const order = new Map(graph.nodes.map((n, i) => [n.id, i]));
+    return Array.from(entries.entries())
+      .filter(([id]) => order.has(id))
+      .sort((a, b) => (order.get(a[0]) ?? 0) - (order.get(b[0]) ?? 0));
+  }, [meshes, graph, view.hidden]);
   const opacity = typeof view.opacity === 'number' ? view.opacity : 1;
   const selector = typeof pickInfo.selector === 'string' ? pickInfo.selector : '';
 

@@ -12,7 +12,8 @@
  * editor node before the attribute is reached. So a capture listener on `window` — which
  * runs before JupyterLab's own (capture, on `document`) — marks keys aimed at the Studio as
  * handled (`preventDefault`), and Lumino skips handled events. Text fields, Tab, F-keys
- * and app-wide chords the Studio does not use (Ctrl+Shift+C, Alt+W, ...) pass through.
+ * and app-wide chords the Studio does not use (Ctrl+Shift+C, Alt+W, ...) pass through;
+ * buttons, sliders and dropdowns get their keyboard action emulated.
  */
 import '@xyflow/react/dist/style.css';
 import '../../style/studio.css';
@@ -34,7 +35,7 @@ const STUDIO_CHORDS = new Set(['z', 'y', 's', 'c', 'v', 'x', 'd', 'a', 'enter'])
 
 function isTextEntry(el: HTMLElement): boolean {
   const tag = el.tagName;
-  if (tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable) {
+  if (tag === 'TEXTAREA' || el.isContentEditable) {
     return true;
   }
   if (tag === 'INPUT') {
@@ -42,6 +43,58 @@ function isTextEntry(el: HTMLElement): boolean {
     return !['checkbox', 'radio', 'range', 'button', 'submit', 'color'].includes(type);
   }
   return false;
+}
+
+function emulateDefault(target: HTMLElement, event: KeyboardEvent): void {
+  const key = event.key;
+  const tag = target.tagName;
+  const type = tag === 'INPUT' ? (target as HTMLInputElement).type : '';
+  const pressable =
+    tag === 'BUTTON' ||
+    tag === 'SUMMARY' ||
+    (tag === 'A' && target.hasAttribute('href')) ||
+    target.getAttribute('role') === 'button' ||
+    ['checkbox', 'radio', 'button', 'submit'].includes(type);
+  if (pressable && (key === 'Enter' || key === ' ')) {
+    if (!event.repeat) {
+      target.click();
+    }
+    return;
+  }
+  if (type === 'range') {
+    const input = target as HTMLInputElement;
+    const before = input.value;
+    if (key === 'ArrowRight' || key === 'ArrowUp') {
+      input.stepUp();
+    } else if (key === 'ArrowLeft' || key === 'ArrowDown') {
+      input.stepDown();
+    } else if (key === 'PageUp') {
+      input.stepUp(10);
+    } else if (key === 'PageDown') {
+      input.stepDown(10);
+    } else if (key === 'Home') {
+      input.value = input.min;
+    } else if (key === 'End') {
+      input.value = input.max;
+    }
+    if (input.value !== before) {
+      // React tracks the value it last saw: set it through the native setter
+      const value = input.value;
+      input.value = before;
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set?.call(input, value);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+    return;
+  }
+  if (tag === 'SELECT' && (key === 'ArrowDown' || key === 'ArrowUp')) {
+    const select = target as HTMLSelectElement;
+    const index = Math.min(select.options.length - 1, Math.max(0, select.selectedIndex + (key === 'ArrowDown' ? 1 : -1)));
+    if (index !== select.selectedIndex) {
+      const value = select.options[index].value;
+      Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value')?.set?.call(select, value);
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+  }
 }
 
 let keyboardGuard = false;
@@ -64,6 +117,11 @@ function installKeyboardGuard(): void {
       const chord = event.ctrlKey || event.metaKey || event.altKey;
       if (chord && (event.altKey || !STUDIO_CHORDS.has(event.key.toLowerCase()))) {
         return;
+      }
+      // A handled event also loses the browser's own action, so do what the control would
+      // have done (press a button, step a slider, change a dropdown) ourselves.
+      if (!chord) {
+        emulateDefault(target, event);
       }
       event.preventDefault();
     },

@@ -15,15 +15,19 @@ export function togglePreview(studio: StudioModel, ui: UiStore, id: string): voi
   const hidden = new Set(view.hidden ?? []);
   if (mesh?.visible) {
     if (ui.previewed.has(id)) {
+      // shown only because we asked: stop asking (it is not one of the kernel's defaults)
       studio.send({ type: 'preview', node: id, on: false });
       ui.setPreviewed(id, false);
+      return;
     }
     hidden.add(id);
     studio.set('view', { ...view, hidden: Array.from(hidden) });
     return;
   }
   if (hidden.delete(id)) {
+    // the user hid it: un-hiding is enough (the kernel shows what it showed before)
     studio.set('view', { ...view, hidden: Array.from(hidden) });
+    return;
   }
   if (!mesh || !mesh.kernelVisible) {
     studio.send({ type: 'preview', node: id, on: true });

@@ -1,0 +1,1 @@
+"""Browser tests of the Studio (JupyterLab + Chromium); run with `pytest -m browser`."""
