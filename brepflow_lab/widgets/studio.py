@@ -617,12 +617,17 @@ class Studio(anywidget.AnyWidget):
         )
 
 
-def open(path: str | os.PathLike[str], *, create: bool = False, **kwargs: Any) -> Studio:
+def open(path: str | os.PathLike[str], *, create: bool = False, document_mode: bool = False, **kwargs: Any) -> Studio:
     """Open a ``.bflow.json`` file in a Studio; edits are autosaved back to it.
+
+    ``document_mode=True`` is used by the JupyterLab document tab: JupyterLab owns the file
+    (File → Save, the dirty indicator, revert), so the Studio never writes it itself.
 
     ``create=True`` starts a new, empty graph when the file does not exist yet (it is
     written on the first edit). Other keyword arguments go to :class:`Studio`.
     """
+    if document_mode:
+        kwargs["autosave"] = False
     target = Path(path)
     if not target.exists():
         if not create:
