@@ -30,7 +30,7 @@ __all__ = ["Kernel", "Lab"]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if shutil.which("jupyter") is None:
         pytest.skip("jupyter is not installed (pip install -e '.[test]')")
@@ -40,7 +40,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(
