@@ -61,3 +61,10 @@ def test_design_notebooks_store_small_outputs():
     for path in notebooks:
         assert path.stat().st_size < 100_000, f"{path.name} is {path.stat().st_size} bytes"
         assert "widgets" not in json.loads(path.read_text())["metadata"], f"{path.name} stores widget state"
+
+
+def test_ci_runs_readmes_test_command_verbatim():
+    readme = (ROOT / "README.md").read_text()
+    command = 'pip install -e ".[test]" && python -m pytest'
+    assert f"<!-- test-command -->\n```bash\n{command}\n```" in readme
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()

@@ -114,6 +114,9 @@ def test_union_needs_shapes() -> None:
 
 
 def test_boolean_failure_is_reported_with_its_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The one stand-in for OCCT in the suite: no known pair of valid solids makes
+    # BRepAlgoAPI_Fuse report IsDone() == False reproducibly on this OCCT build, so the
+    # builder is replaced to exercise our translation of that failure into GEOM_BOOLEAN_FAIL.
     class Broken:
         def __init__(self) -> None:
             pass
