@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +10,7 @@ import pytest
 
 from brepflow_lab.errors import ErrorCode, NodeError
 from brepflow_lab.nodes.testing import run_node
+from tests.nodes.children import Children, child_results, start_children
 
 REL = 1e-6
 
@@ -530,36 +527,8 @@ CHILD_DEADLINE = 120.0  # seconds for all children together (they run in paralle
 
 
 @pytest.fixture(scope="module")
-def crash_children() -> Iterator[tuple[float, dict[str, subprocess.Popen[str]]]]:
-    children = {
-        name: subprocess.Popen(
-            [sys.executable, "-X", "faulthandler", "-c", _CHILD % code],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name, code in CRASHES.items()
-    }
-    yield time.monotonic() + CHILD_DEADLINE, children
-    for child in children.values():
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-
-
-def child_results(case: str, children: tuple[float, dict[str, subprocess.Popen[str]]]) -> dict[str, Any]:
-    deadline, running = children
-    child = running[case]
-    try:
-        out, err = child.communicate(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
-        pytest.fail(f"{case}: did not finish within {CHILD_DEADLINE:g} s (the kernel hangs)")
-    trace = err.split("Extension modules:")[0].strip()[-1500:]
-    assert child.returncode == 0, f"{case} crashed the process (exit code {child.returncode}):\n{trace}"
-    results: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return results
+def crash_children() -> Iterator[Children]:
+    yield from start_children(_CHILD, CRASHES, CHILD_DEADLINE)
 
 
 def test_scale_along_a_closed_path_is_refused(crash_children: Any) -> None:
