@@ -368,6 +368,7 @@ class DaskExecutor:
                 processes=True,
                 memory_limit=memory if memory is not None else "auto",
                 dashboard_address=":0" if dashboard else None,
+                scheduler_kwargs={"dashboard_address": ":0"},  # its HTTP server (health, metrics) on any free port
                 host="127.0.0.1",
                 env=env,
             )
