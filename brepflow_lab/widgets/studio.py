@@ -12,8 +12,8 @@ Wire protocol: PROTOCOL.md next to this file. The Python side:
   (``g.add`` in a cell) reach the editor through ``Graph.on_change``; a burst of them
   (a loop in a cell) is synced once, 30 ms after the last.
 * **Evaluation** runs on a background thread (:class:`.runner.TaskLoop`), so the kernel
-  keeps answering the browser. Param edits are debounced (150 ms); structure edits
-  evaluate at once. A newer change supersedes a running evaluation: it stops at the
+  keeps answering the browser. A lone param edit evaluates at once; edits that come in
+  a burst (a slider drag) are debounced (150 ms); structure edits evaluate at once. A newer change supersedes a running evaluation: it stops at the
   next node boundary (engine ``supersede()``). The Studio has its own
   :class:`~brepflow_lab.engine.Evaluator` sharing the graph's cache, catalogue and
   executor: a ``g.evaluate()`` in a notebook cell is then never cancelled by the
@@ -173,6 +173,7 @@ class Studio(anywidget.AnyWidget):
         self._status_lock = threading.Lock()
         self._run_id: int | None = None
         self._evaluation_running = False
+        self._last_param_edit = float("-inf")  # monotonic time of the last param edit
         self._result: EvaluationResult | None = None
         self._result_doc: GraphDocument | None = None
         self._resend = False
@@ -367,7 +368,7 @@ class Studio(anywidget.AnyWidget):
 
     def _changed(self, kind: str, *, external: bool) -> None:
         if kind == "params":
-            self._request_evaluation(self._debounce)
+            self._request_evaluation(self._param_delay())
         elif kind == "structure":
             self._request_evaluation(_EXTERNAL_STRUCTURE_DELAY if external else 0.0)
         if kind != "none" and self._autosaver is not None:
@@ -452,6 +453,22 @@ class Studio(anywidget.AnyWidget):
     def evaluate(self) -> None:
         """Evaluate now (in the background); :meth:`wait` blocks until it is done."""
         self._request_evaluation(0.0)
+
+    def _param_delay(self) -> float:
+        """How long a param edit waits before it is evaluated: leading edge, then debounce.
+
+        A lone edit (a number typed and Enter, a dropdown, one slider step) evaluates at
+        once: waiting 150 ms first would be most of the 250 ms a change may take to reach
+        the screen. Only an edit that comes while a burst is on — the last edit less than
+        ``debounce`` ago, or an evaluation still pending or running — waits ``debounce``,
+        so a slider drag still evaluates once after the thumb stops (plus the first step).
+        """
+        now = time.monotonic()
+        last, self._last_param_edit = self._last_param_edit, now
+        busy = self._evaluation_running or self._loop.pending("evaluate")
+        if self._debounce == 0 or (not busy and now - last >= self._debounce):
+            return 0.0
+        return self._debounce
 
     def _request_evaluation(self, delay: float) -> None:
         if self._evaluation_running:

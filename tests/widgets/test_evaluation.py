@@ -209,14 +209,34 @@ def slow_chain(delay: float) -> Graph:
     return g
 
 
-def test_param_edits_are_debounced_into_one_evaluation(make_studio) -> None:
+def test_a_burst_of_param_edits_evaluates_the_first_at_once_and_the_last_after_the_debounce(make_studio) -> None:
     calls.clear()
     d = make_studio(slow_chain(0.0), debounce=0.3)
     for value in (2, 3, 4, 5, 6):
         d.edit({"op": "set_param", "id": "s1", "name": "value", "value": value})
     d.wait()
-    assert calls == [("s1", 6), ("s2", 16), ("s3", 116)]
+    # at most the first edit of the burst (leading edge: it may start before the second edit
+    # arrives, or be replaced by it) and then the last one; none in between
+    assert [v for node, v in calls if node == "s1"] in ([6], [2, 6])
+    assert calls[-3:] == [("s1", 6), ("s2", 16), ("s3", 116)]
     assert d.studio.result["s3"]["value"] == 116
+
+
+def test_a_lone_param_edit_does_not_wait_for_the_debounce(make_studio) -> None:
+    calls.clear()
+    d = make_studio(slow_chain(0.0), debounce=5.0)
+    d.wait()
+    started = time.monotonic()
+    d.edit({"op": "set_param", "id": "s1", "name": "value", "value": 7})
+    d.wait()
+    assert time.monotonic() - started < 2.5  # well under the 5 s debounce
+    assert d.studio.result["s3"]["value"] == 117
+    # a second edit right after it is part of a burst: it waits for the debounce
+    d.edit({"op": "set_param", "id": "s1", "name": "value", "value": 8})
+    assert d.studio._loop.pending("evaluate")
+    d.studio.evaluate()  # evaluate now instead of waiting 5 s
+    d.wait()
+    assert d.studio.result["s3"]["value"] == 118
 
 
 def test_a_newer_change_supersedes_a_running_evaluation(make_studio) -> None:
