@@ -2,7 +2,8 @@
 
 Modules (one concept each; none imports JupyterHub at package import time):
 
-* :mod:`~brepflow_lab.hub.config` — ``hub.yaml`` as documented dataclasses, applied to JupyterHub
+* :mod:`~brepflow_lab.hub.config` — ``hub.yaml`` as documented dataclasses (the settings model)
+* :mod:`~brepflow_lab.hub.wiring` — applies those settings to JupyterHub (``jupyterhub_config.py``)
 * :mod:`~brepflow_lab.hub.auth` — local accounts (sign-up, approval, password policy, lock-out)
   and OAuth2/OIDC (provider groups → teams), both recording to the audit log
 * :mod:`~brepflow_lab.hub.accounts` — password policy, scrypt hashes, the local account table

@@ -40,7 +40,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 64
 
 THIN_CONFIG = '''"""Written by `brepflow-lab hub`: every setting comes from hub.yaml ($BREPFLOW_HUB_CONFIG)."""
-from brepflow_lab.hub.config import configure
+from brepflow_lab.hub.wiring import configure
 
 configure(get_config())  # noqa: F821
 '''

@@ -4,6 +4,8 @@ bad files fail with every problem listed; apply() wires JupyterHub as documented
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -12,13 +14,13 @@ from traitlets.config import Config
 from brepflow_lab.hub.config import (
     HubConfigError,
     Settings,
-    apply,
     describe,
     load_settings,
     to_dict,
     user_role,
     user_teams,
 )
+from brepflow_lab.hub.wiring import apply
 
 from .conftest import ROOT
 
@@ -50,6 +52,19 @@ def test_jupyterhub_config_py_stays_thin():
         if line.strip() and not line.strip().startswith("#")
     ]
     assert len(code) < 20
+
+
+def test_settings_model_imports_no_wiring_and_the_old_import_path_still_works():
+    # jupyterhub_config.py files written before the split do `from brepflow_lab.hub.config import configure`
+    code = (
+        "import sys, brepflow_lab.hub.config as config\n"
+        "assert 'brepflow_lab.hub.wiring' not in sys.modules\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'jupyterhub'], 'jupyterhub imported'\n"
+        "from brepflow_lab.hub.config import apply, configure\n"
+        "from brepflow_lab.hub import wiring\n"
+        "assert configure is wiring.configure and apply is wiring.apply\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
