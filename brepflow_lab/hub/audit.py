@@ -53,6 +53,7 @@ KINDS = (
     "lockout",
     "logout",
     "signup",
+    "signup_refused",
     "approval",
     "rejection",
     "password_change",

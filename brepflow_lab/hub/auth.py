@@ -15,6 +15,9 @@ table (``brepflow_accounts``) reached through its own SQLAlchemy engine on the h
 * **password policy**: minimum length, not the user name (nor containing it), not a common
   password (a built-in list checked after undoing the usual decorations — case, trailing digits
   and symbols, leetspeak — plus an optional large list file);
+* **sign-up rate limit**: at most ``max_signups_per_hour`` accepted sign-ups per client address
+  (default 5); more get HTTP 429 with the wait, recorded as ``signup_refused``. It keeps a script
+  from filling the approval queue; refused forms (weak password...) create nothing and do not count.
 * **lock-out**: ``max_failed_logins`` failures in a row lock the account for ``lockout_seconds``
   (a correct password does not open a locked account); admins unlock from the approval page;
 * passwords are hashed with scrypt (stdlib, n=2^14, r=8, p=1, 16-byte salt), verified in constant
@@ -256,6 +259,11 @@ class LocalLoginHandler(LoginHandler):
             self.finish(await self._render(login_error=exc.log_message, username=username))
 
 
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 class SignupHandler(BaseHandler):
     """``/hub/signup``: ask for an account (pending until an admin approves)."""
 
@@ -287,6 +295,17 @@ class SignupHandler(BaseHandler):
         password2 = self.get_body_argument("password2", "", strip=False)
         teams = [t for t in self.get_body_arguments("teams") if t]
         message = self.get_body_argument("message", "", strip=True)[:500]
+        wait = a.signup_wait(self.request.remote_ip or "")
+        if wait:
+            audit.record("signup_refused", user=username, reason="rate", address=self.request.remote_ip)
+            self.set_status(429)
+            self.set_header("Retry-After", str(wait))
+            problems = [
+                f"Too many sign-ups from your address in the last hour: try again in {_minutes(wait)}, "
+                "or ask an administrator to create your account."
+            ]
+            self.finish(await self._page(problems=problems, username=username))
+            return
         problems = a.signup_problems(username, password, password2, teams)
         if problems:
             self.set_status(400)
@@ -296,6 +315,7 @@ class SignupHandler(BaseHandler):
         await asyncio.get_running_loop().run_in_executor(
             None, lambda: a.store.create(username, password, status="pending", teams=teams, message=message)
         )
+        a.count_signup(self.request.remote_ip or "")
         audit.record("signup", user=username, status=status, requested_teams=sorted(set(teams)))
         if a.open_signup:
             approve_account(self, a.store, username, role=a.default_role, teams=teams, by="open_signup")
@@ -435,9 +455,44 @@ class BrepFlowLocalAuthenticator(_AuditedAuthenticator, Authenticator):
     common_passwords_file = Unicode("", config=True, help="Extra refused passwords, one per line.")
     max_failed_logins = Integer(5, config=True, help="Failed logins in a row that lock an account.")
     lockout_seconds = Integer(600, config=True, help="Seconds an account stays locked.")
+    max_signups_per_hour = Integer(5, config=True, help="Sign-ups accepted per client address per hour (0: no limit).")
 
     _store: AccountStore | None = None
     _extra_common: frozenset[str] | None = None
+    _signups: dict[str, list[float]] | None = None
+
+    def _recent_signups(self, address: str) -> list[float]:
+        if self._signups is None:
+            self._signups = {}
+        now = time.monotonic()
+        kept = [t for t in self._signups.get(address, []) if now - t < 3600]
+        if kept:
+            self._signups[address] = kept
+        else:
+            self._signups.pop(address, None)
+        return kept
+
+    def signup_wait(self, address: str) -> int:
+        """Seconds until ``address`` may sign up again (0: now). Counts accepted sign-ups only.
+
+        The window is per hub process and in memory: a restart forgets it, which is fine
+        for a limit meant to stop a script from filling the approval queue. Behind
+        configurable-http-proxy the address is the client's (the proxy adds
+        X-Forwarded-For and JupyterHub trusts it).
+        """
+        if self.max_signups_per_hour <= 0:
+            return 0
+        recent = self._recent_signups(address)
+        if len(recent) < self.max_signups_per_hour:
+            return 0
+        oldest = recent[-self.max_signups_per_hour]
+        return max(1, int(3600 - (time.monotonic() - oldest)) + 1)
+
+    def count_signup(self, address: str) -> None:
+        recent = self._recent_signups(address)
+        recent.append(time.monotonic())
+        assert self._signups is not None
+        self._signups[address] = recent
 
     @property
     def store(self) -> AccountStore:

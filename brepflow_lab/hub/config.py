@@ -134,6 +134,10 @@ class LocalAuthSettings:
     lockout_seconds: int = field(
         default=600, metadata=_h("How long a locked account stays locked (an admin can unlock earlier).")
     )
+    max_signups_per_hour: int = field(
+        default=5,
+        metadata=_h("Sign-ups accepted from one client address per hour; more get HTTP 429 (0: no limit)."),
+    )
 
 
 @dataclass
@@ -607,6 +611,8 @@ def _validate(s: Settings, problems: list[str]) -> None:
         problems.append("authentication.local.min_password_length: at least 8")
     if local.max_failed_logins < 1:
         problems.append("authentication.local.max_failed_logins: at least 1")
+    if local.max_signups_per_hour < 0:
+        problems.append("authentication.local.max_signups_per_hour: 0 (no limit) or more")
     if local.common_passwords_file and not Path(local.common_passwords_file).is_file():
         problems.append(f"authentication.local.common_passwords_file: {local.common_passwords_file} does not exist")
     oauth = s.authentication.oauth

@@ -192,6 +192,7 @@ def apply(c: Any, settings: Settings) -> None:
         la.common_passwords_file = auth.local.common_passwords_file
         la.max_failed_logins = auth.local.max_failed_logins
         la.lockout_seconds = auth.local.lockout_seconds
+        la.max_signups_per_hour = auth.local.max_signups_per_hour
         la.admin_users = set(admins)
         la.allow_all = True  # only approved accounts authenticate at all
     else:

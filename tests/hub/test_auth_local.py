@@ -237,3 +237,18 @@ def test_admin_group_changes_are_audited_as_team_and_role_changes(hub: Hub):
     roles = [(e["action"], e.get("role")) for e in hub.events(kind="role_change", user="admin")]
     assert ("remove", "viewer") in roles and ("add", "designer") in roles and ("admin", None) in roles
     assert [e["users"] for e in hub.events(kind="role_change", action="admin")] == [["dave"]]
+
+
+def test_signups_are_rate_limited_per_address(hub_factory):
+    limited = hub_factory({"authentication": {"local": {"max_signups_per_hour": 2}}}, name="signup-rate")
+    assert signup(limited, "ivan", GOOD).status_code == 200
+    # a refused form (weak password) creates nothing and does not count
+    assert signup(limited, "judy", "password1").status_code == 400
+    assert signup(limited, "judy", GOOD).status_code == 200
+    r = signup(limited, "mallory", GOOD)
+    assert r.status_code == 429 and "Too many sign-ups from your address" in r.text
+    assert 3500 <= int(r.headers["Retry-After"]) <= 3601
+    names = {a["name"] for a in limited.call("GET", "/brepflow/signups").json()}
+    assert {"ivan", "judy"} <= names and "mallory" not in names
+    refused = limited.events(kind="signup_refused")
+    assert [(e["user"], e["reason"]) for e in refused] == [("mallory", "rate")]
