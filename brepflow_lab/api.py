@@ -18,8 +18,11 @@ sharing the process-wide cache, so graphs that contain the same sub-graph share 
 from __future__ import annotations
 
 import html
+import logging
 import os
 import re
+import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
@@ -33,9 +36,12 @@ from brepflow_lab.graph.validate import validate
 from brepflow_lab.nodes.registry import Registry, catalogue
 
 if TYPE_CHECKING:
+    from brepflow_lab.engine.limits import NodeTimeLimit
     from brepflow_lab.sweep import SweepResult
 
 __all__ = ["Graph", "NodeHandle"]
+
+log = logging.getLogger(__name__)
 
 _ID_RE = re.compile(r"[^A-Za-z0-9_]+")
 
@@ -477,7 +483,7 @@ class Graph:
         targets: list[str] | None = None,
         output_dir: str | os.PathLike[str] | None = None,
         allow_unsafe_paths: bool = False,
-        isolated: bool = False,
+        isolated: bool | None = None,
         executor: Any = None,
     ) -> EvaluationResult:
         """Evaluate the graph. ``cache=False`` runs every node (the cache is not read).
@@ -488,11 +494,34 @@ class Graph:
         run for this call: ``"sync"`` (this process), ``"dask"``, or an executor such as
         :class:`~brepflow_lab.engine.dask_executor.DaskExecutor`; independent branches then
         run in parallel. The cache is this graph's either way.
+
+        Time limit per node. When ``BREPFLOW_MAX_NODE_SECONDS`` is set (the team hub sets
+        it for every kernel, from the quota ``node_seconds``) and this call chooses neither
+        ``isolated`` nor ``executor`` (and the graph's evaluator runs nodes in this
+        process), the graph is evaluated isolated: only a worker process can be stopped,
+        since an OCCT call cannot be interrupted in this one. A node still running at the
+        limit then fails with TIMEOUT naming the node and the limit, its worker is
+        replaced, and the rest of the graph carries on (see
+        :mod:`brepflow_lab.engine.dask_executor`). ``isolated=False`` or
+        ``executor="sync"`` opts out and runs in this process: a node that took longer
+        than the limit is then only reported, with a :class:`~brepflow_lab.engine.limits.NodeTimeWarning`.
+        The same happens when this server may not start Dask workers
+        (``BREPFLOW_MAX_DASK_WORKERS=0`` and no scheduler or gateway) and inside a Dask
+        worker (a sweep variant: the sweep enforces the limit there). The limit guards the
+        designer against a runaway node; the machine's fairness (CPU, memory, processes) is
+        enforced by the user's cgroup on the hub, wherever nodes run.
+
+        The Studio (:mod:`brepflow_lab.widgets.studio`) evaluates on its own evaluator and
+        makes the same choice for its background evaluations (a stuck node would also
+        freeze the kernel there): with the limit set, its nodes run on the Dask executor.
         """
+        from brepflow_lab.engine.executors import is_concurrent
+        from brepflow_lab.engine.limits import node_time_limit
+
+        limit = node_time_limit()  # a bad BREPFLOW_MAX_NODE_SECONDS raises LimitError, whatever runs where
         base_dir = self.path.parent.resolve() if self.path is not None else Path.cwd()
         run_on = None
         if isolated or executor is not None:
-            from brepflow_lab.engine.executors import is_concurrent
             from brepflow_lab.sweep import resolve_executor
 
             run_on = resolve_executor("dask" if executor is None else executor)
@@ -501,6 +530,10 @@ class Graph:
                     f"isolated=True runs nodes in worker processes, but executor={executor!r} runs them in "
                     "this process: pass executor='dask', a DaskExecutor, or no executor"
                 )
+        elif isolated is None and limit is not None and not is_concurrent(self.evaluator.executor) and _can_isolate():
+            from brepflow_lab.sweep import resolve_executor
+
+            run_on = resolve_executor("dask")  # the limit can only be enforced out of process
         if self._doc.nodes:
             from brepflow_lab.kernel import cq
 
@@ -516,6 +549,8 @@ class Graph:
             executor=run_on,
         )
         self.last_result = result
+        if limit is not None and not is_concurrent(run_on if run_on is not None else self.evaluator.executor):
+            _warn_slow_nodes(result, limit)
         return result
 
     #: the table of the last :meth:`sweep` (also when it was interrupted)
@@ -618,6 +653,64 @@ class Graph:
             "<table><thead><tr><th>node</th><th>type</th><th>params</th><th>status</th><th>time</th><th>error</th>"
             "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
         )
+
+
+def _in_dask_worker() -> bool:
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+_warned_no_isolation = False
+
+
+def _can_isolate() -> bool:
+    """Whether an evaluation may move to Dask workers to have its time limit enforced."""
+    global _warned_no_isolation
+    if _in_dask_worker():
+        return False  # a sweep variant: the sweep's pool enforces the limit
+    from brepflow_lab.engine.dask_executor import ENV_GATEWAY, ENV_MAX_WORKERS, ENV_SCHEDULER
+
+    remote = os.environ.get(ENV_SCHEDULER, "").strip() or os.environ.get(ENV_GATEWAY, "").strip().lower() not in (
+        "",
+        "0",
+        "false",
+        "no",
+    )
+    if not remote and os.environ.get(ENV_MAX_WORKERS, "").strip() == "0":
+        if not _warned_no_isolation:
+            _warned_no_isolation = True
+            log.warning(
+                "BREPFLOW_MAX_NODE_SECONDS is set, but this server may not start Dask workers (%s=0): "
+                "nodes run in this process, where a node past the limit can only be reported",
+                ENV_MAX_WORKERS,
+            )
+        return False
+    return True
+
+
+def _warn_slow_nodes(result: EvaluationResult, limit: NodeTimeLimit) -> None:
+    """Report nodes that ran in this process for longer than the limit (nothing could stop them)."""
+    if _in_dask_worker():
+        return
+    from brepflow_lab.engine.limits import NodeTimeWarning
+
+    for nr in result.nodes.values():
+        if nr.status in ("ok", "failed") and nr.seconds > limit.seconds:
+            warnings.warn(
+                NodeTimeWarning(
+                    f"node '{nr.node_id}' ({nr.node_type}) ran {nr.seconds:.1f} s in this process, longer than "
+                    f"{limit.describe()}; a node cannot be stopped in this process — evaluate with "
+                    "isolated=True (worker processes) to have the limit enforced"
+                ),
+                stacklevel=3,
+            )
 
 
 def _node_id(endpoint: Endpoint) -> str:

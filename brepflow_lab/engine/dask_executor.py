@@ -35,6 +35,23 @@ worker, e.g. ``2GiB``; per worker because the nanny restarts a worker that passe
 before the server's own memory limit kills the notebook kernel with it). A request beyond
 them raises :class:`DaskLimitError`; without a request the limits are the defaults.
 
+It also sets ``BREPFLOW_MAX_NODE_SECONDS``, the longest one node may run (see
+:mod:`.limits`), and this executor enforces it: each node task gets a deadline counted
+from when it starts *running* on its worker (not from when it was queued — a fresh worker
+still importing cadquery does not count). A node still running at its deadline fails
+with TIMEOUT ("node 'fillet' (Features::Fillet): ran longer than the 5 s limit per node
+(BREPFLOW_MAX_NODE_SECONDS); ..."), reported at once; the worker process running it is
+killed through its nanny, which starts a fresh one (an OCCT call cannot be interrupted
+any other way). Nodes on other workers carry on, nodes downstream are skipped as after
+any failure, and the next evaluation works. ``max_node_seconds=`` (on
+:meth:`DaskExecutor.local`, :func:`local_executor`...) overrides the environment for one
+executor (``math.inf``: no limit); without it the environment is read at each evaluation,
+and a value that is not a positive number of seconds raises :class:`~.limits.LimitError`.
+Sweeps run whole variants as jobs: a variant announces each node it runs, so the same
+limit applies to each node of a variant (and to measuring and exporting its result); a
+variant past it is a failed row with TIMEOUT and the sweep goes on. How the mechanism
+works: :mod:`.dask_pool`.
+
 Workers are warm: a worker plugin runs ``warmup`` (the API passes one that imports
 cadquery and loads the node catalogue) when each worker starts, restarts included, so no
 node pays the ~3 s import. Nothing here imports OCP, cadquery or the kernel.
@@ -45,24 +62,28 @@ from __future__ import annotations
 import atexit
 import html
 import logging
+import math
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from brepflow_lab.engine.dask_pool import Completion, FuturePool, JobCancelled, WorkerCrash
+from brepflow_lab.engine.dask_pool import Completion, FuturePool, JobCancelled, JobTimeout, WorkerCrash
 from brepflow_lab.engine.executors import NodeOutcome, NodeTask, run_task
-from brepflow_lab.errors import BrepFlowError, ErrorCode, NodeError
+from brepflow_lab.engine.limits import ENV_MAX_NODE_SECONDS, LimitError, NodeTimeLimit, node_time_limit, parse_seconds
+from brepflow_lab.errors import ErrorCode, NodeError
 
 if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = [
     "ENV_GATEWAY",
+    "ENV_MAX_NODE_SECONDS",
     "ENV_MAX_WORKERS",
     "ENV_MEMORY_LIMIT",
     "ENV_SCHEDULER",
@@ -86,8 +107,15 @@ ENV_GATEWAY = "BREPFLOW_DASK_GATEWAY"
 # --------------------------------------------------------------------------- limits
 
 
-class DaskLimitError(BrepFlowError, ValueError):
-    """A request for Dask workers or memory beyond what this user may use."""
+class DaskLimitError(LimitError):
+    """A request for Dask workers or memory beyond what this user may use (or an unreadable limit)."""
+
+
+def _check_max_node_seconds(value: float | None) -> float | None:
+    """An explicit ``max_node_seconds=``: None (the environment's), ``math.inf`` (none) or seconds."""
+    if value is None or (isinstance(value, float) and value == math.inf):
+        return value
+    return parse_seconds(value, "max_node_seconds")
 
 
 def _parse_bytes(text: str | int, what: str) -> int:
@@ -200,7 +228,9 @@ class _NodePool:
     """The :class:`~brepflow_lab.engine.executors.TaskPool` of one evaluation on Dask."""
 
     def __init__(self, executor: DaskExecutor) -> None:
-        self._pool = FuturePool(executor.client, executor.capacity)
+        self._limit = executor.node_time_limit  # read once per evaluation
+        seconds = self._limit.seconds if self._limit is not None else None
+        self._pool = FuturePool(executor.client, executor.capacity, time_limit=seconds)
         self._tasks: dict[int, NodeTask] = {}
 
     @property
@@ -214,7 +244,9 @@ class _NodePool:
         return token
 
     def wait(self, timeout: float) -> list[tuple[int, NodeOutcome]]:
-        return [(done.token, _outcome(self._tasks.pop(done.token), done)) for done in self._pool.wait(timeout)]
+        return [
+            (done.token, _outcome(self._tasks.pop(done.token), done, self._limit)) for done in self._pool.wait(timeout)
+        ]
 
     def cancel(self) -> None:
         self._pool.cancel()
@@ -224,7 +256,21 @@ class _NodePool:
         self.cancel()
 
 
-def _outcome(task: NodeTask, done: Completion) -> NodeOutcome:
+def timeout_message(limit: NodeTimeLimit, stopped: str = "the worker process running it") -> str:
+    """The message of a TIMEOUT error (after the node's name)."""
+    return f"ran longer than {limit.describe()}; {stopped} was stopped (a fresh worker replaces it)"
+
+
+def _timeout_hint(limit: NodeTimeLimit) -> str:
+    if limit.source == ENV_MAX_NODE_SECONDS:
+        return (
+            "make this node's work smaller (simpler inputs, fewer edges, a coarser tolerance); the limit is set by "
+            "your hub (quota node_seconds)"
+        )
+    return "make this node's work smaller, or give the executor a larger max_node_seconds"
+
+
+def _outcome(task: NodeTask, done: Completion, limit: NodeTimeLimit | None = None) -> NodeOutcome:
     ctx = task.ctx
     value = done.value
     if done.ok:
@@ -232,6 +278,10 @@ def _outcome(task: NodeTask, done: Completion) -> NodeOutcome:
         if error_data is not None:
             return NodeOutcome(error=_error_from_dict(error_data), seconds=seconds)
         return NodeOutcome(outputs=outputs, seconds=seconds)
+    if isinstance(value, JobTimeout):
+        limit = limit if limit is not None else NodeTimeLimit(value.limit)
+        error = ctx.error(ErrorCode.TIMEOUT, timeout_message(limit), hint=_timeout_hint(limit))
+        return NodeOutcome(error=error, seconds=value.ran)
     if isinstance(value, WorkerCrash):
         error = ctx.error(
             ErrorCode.KERNEL_CRASH,
@@ -296,12 +346,36 @@ class _FastExit(WorkerPlugin):
             atexit.register(_exit_now)  # runs first (atexit is LIFO), once the worker is down
 
 
+def _register_plugin(client: Any, plugin: WorkerPlugin, name: str, attempts: int = 5) -> None:
+    """``client.register_plugin``, tolerating a worker that dies while it is broadcast.
+
+    The scheduler sends the plugin to every worker it lists; one that is going away (killed
+    for a time limit or a crash, not yet removed) fails that broadcast with a closed comm.
+    The scheduler keeps the plugin for the workers that join later, so trying again once the
+    dead worker has been removed is enough.
+    """
+    from distributed.comm.core import CommClosedError
+
+    for attempt in range(attempts):
+        try:
+            client.register_plugin(plugin, name=name)
+            return
+        except (CommClosedError, OSError):
+            if attempt == attempts - 1:
+                raise
+            log.info("a worker went away while the %s plugin was sent; trying again", name)
+            time.sleep(0.2 * (attempt + 1))
+
+
 class DaskExecutor:
     """Evaluate on a Dask cluster. Build one with :meth:`local`, :meth:`connect` or :meth:`gateway`.
 
     >>> ex = DaskExecutor.local(workers=2)          # doctest: +SKIP
     >>> g.evaluate(executor=ex)                     # doctest: +SKIP
     >>> ex.close()                                  # doctest: +SKIP
+
+    ``max_node_seconds``: the time limit per node (see the module docstring); None reads
+    ``BREPFLOW_MAX_NODE_SECONDS`` at each evaluation, ``math.inf`` switches it off.
     """
 
     name = "dask"
@@ -317,7 +391,11 @@ class DaskExecutor:
         capacity: int | None = None,
         memory_limit: int | None = None,
         dashboard: bool | None = None,
+        max_node_seconds: float | None = None,
     ) -> None:
+        self._max_node_seconds = _check_max_node_seconds(max_node_seconds)
+        if self._max_node_seconds is None:
+            node_time_limit()  # a bad BREPFLOW_MAX_NODE_SECONDS fails here, clearly, not mid-evaluation
         self.client = client
         self.cluster = cluster
         self.kind = kind
@@ -326,10 +404,11 @@ class DaskExecutor:
         self._dashboard = dashboard  # None: as the scheduler reports it
         self._owns = owns
         self._closed = False
+        self._view = False  # made by limited(): the client belongs to another executor
         if kind == "local" and owns:
-            client.register_plugin(_FastExit(), name=_FastExit.name)
+            _register_plugin(client, _FastExit(), _FastExit.name)
         if warmup is not None:
-            client.register_plugin(_Warmup(warmup), name=_Warmup.name)
+            _register_plugin(client, _Warmup(warmup), _Warmup.name)
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -341,11 +420,15 @@ class DaskExecutor:
         dashboard: bool | None = None,
         warmup: Callable[[], Any] | None = None,
         limits: DaskLimits | None = None,
+        max_node_seconds: float | None = None,
     ) -> DaskExecutor:
         """A LocalCluster of ``workers`` processes (one thread each), within the user's limits."""
         import dask
         from distributed import Client, LocalCluster
 
+        max_node_seconds = _check_max_node_seconds(max_node_seconds)
+        if max_node_seconds is None:
+            node_time_limit()  # before starting anything
         limits = limits if limits is not None else DaskLimits.from_env()
         n = limits.workers(workers)
         memory = limits.memory(memory_limit)
@@ -382,21 +465,37 @@ class DaskExecutor:
                 warmup=warmup,
                 memory_limit=memory,
                 dashboard=bool(dashboard),
+                max_node_seconds=max_node_seconds,
             )
         except BaseException:
             cluster.close()
             raise
 
     @classmethod
-    def connect(cls, address: str, *, warmup: Callable[[], Any] | None = None, timeout: float = 30) -> DaskExecutor:
-        """An existing scheduler, e.g. ``tcp://10.0.0.5:8786`` (the workers need brepflow-lab)."""
+    def connect(
+        cls,
+        address: str,
+        *,
+        warmup: Callable[[], Any] | None = None,
+        timeout: float = 30,
+        max_node_seconds: float | None = None,
+    ) -> DaskExecutor:
+        """An existing scheduler, e.g. ``tcp://10.0.0.5:8786`` (the workers need brepflow-lab).
+
+        The time limit per node needs workers started with a nanny (``dask worker``'s default).
+        """
         from distributed import Client
 
+        max_node_seconds = _check_max_node_seconds(max_node_seconds)
         try:
             client = Client(address, set_as_default=False, timeout=timeout)
         except OSError as exc:
             raise ConnectionError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-        return cls(client, owns=True, kind="scheduler", warmup=warmup)
+        try:
+            return cls(client, owns=True, kind="scheduler", warmup=warmup, max_node_seconds=max_node_seconds)
+        except BaseException:
+            client.close()
+            raise
 
     @classmethod
     def gateway(
@@ -408,6 +507,7 @@ class DaskExecutor:
         auth: Any = None,
         warmup: Callable[[], Any] | None = None,
         limits: DaskLimits | None = None,
+        max_node_seconds: float | None = None,
         **cluster_options: Any,
     ) -> DaskExecutor:
         """A new cluster from dask-gateway, shut down by :meth:`close`.
@@ -425,6 +525,9 @@ class DaskExecutor:
                 "dask-gateway is not installed in this environment: pip install dask-gateway "
                 f"(or unset {ENV_GATEWAY} to use a local cluster)"
             ) from None
+        max_node_seconds = _check_max_node_seconds(max_node_seconds)
+        if max_node_seconds is None:
+            node_time_limit()
         limits = limits if limits is not None else DaskLimits.from_env()
         n = limits.workers(workers if workers is not None else (limits.max_workers or 2))
         memory = limits.memory(memory_limit)
@@ -445,7 +548,15 @@ class DaskExecutor:
         try:
             cluster.scale(n)
             client = cluster.get_client(set_as_default=False)
-            return cls(client, cluster=cluster, owns=True, kind="gateway", warmup=warmup, memory_limit=memory)
+            return cls(
+                client,
+                cluster=cluster,
+                owns=True,
+                kind="gateway",
+                warmup=warmup,
+                memory_limit=memory,
+                max_node_seconds=max_node_seconds,
+            )
         except BaseException:
             cluster.shutdown()
             raise
@@ -468,10 +579,41 @@ class DaskExecutor:
             pool.close()
 
     def pool(self) -> FuturePool:
-        """A :class:`FuturePool` for whole jobs (sweeps submit one job per variant)."""
+        """A :class:`FuturePool` for whole jobs (sweeps submit one job per variant).
+
+        With a time limit per node, it applies to each phase a job announces
+        (:func:`~.dask_pool.phase_started`; a variant announces each node it runs).
+        """
         if self._closed:
             raise RuntimeError("this Dask executor was closed")
-        return FuturePool(self.client, self.capacity)
+        limit = self.node_time_limit
+        return FuturePool(self.client, self.capacity, time_limit=limit.seconds if limit is not None else None)
+
+    # -- the time limit per node ----------------------------------------------------------
+    @property
+    def node_time_limit(self) -> NodeTimeLimit | None:
+        """The limit this executor enforces now: its ``max_node_seconds``, or the environment's."""
+        seconds = self._max_node_seconds
+        if seconds is None:
+            return node_time_limit()
+        if seconds == math.inf:
+            return None
+        return NodeTimeLimit(seconds, f"max_node_seconds={seconds:g}")
+
+    def limited(self, max_node_seconds: float | None) -> DaskExecutor:
+        """This executor's cluster with another time limit per node (closing it closes nothing)."""
+        view = DaskExecutor(
+            self.client,
+            cluster=self.cluster,
+            owns=False,
+            kind=self.kind,
+            capacity=self.capacity,
+            memory_limit=self.memory_limit,
+            dashboard=self._dashboard,
+            max_node_seconds=max_node_seconds,
+        )
+        view._view = True
+        return view
 
     # -- information --------------------------------------------------------------------
     @property
@@ -518,6 +660,12 @@ class DaskExecutor:
         except Exception:
             workers = {}
         memory = f", {_format_bytes(self.memory_limit)} per worker" if self.memory_limit else ""
+        try:
+            limit = self.node_time_limit
+        except LimitError:
+            limit = None
+        if limit is not None:
+            memory += f", at most {limit.seconds:g} s per node"
         address = str(self.client.scheduler.address or "") if self.client.scheduler else ""
         link = self.dashboard_link
         if link:
@@ -538,6 +686,8 @@ class DaskExecutor:
         if self._closed:
             return
         self._closed = True
+        if self._view:
+            return
         try:
             self.client.close()
         finally:
@@ -584,33 +734,54 @@ def _shared_executor(key: tuple[Any, ...], make: Callable[[], DaskExecutor]) -> 
         return executor
 
 
+def _with_limit(executor: DaskExecutor, max_node_seconds: float | None) -> DaskExecutor:
+    max_node_seconds = _check_max_node_seconds(max_node_seconds)
+    if max_node_seconds is None:
+        node_time_limit()  # a bad BREPFLOW_MAX_NODE_SECONDS fails here
+        return executor
+    return executor.limited(max_node_seconds)
+
+
 def local_executor(
     workers: int | None = None,
     *,
     memory_limit: str | int | None = None,
     warmup: Callable[[], Any] | None = None,
+    max_node_seconds: float | None = None,
 ) -> DaskExecutor:
-    """The process-wide LocalCluster executor with these settings (started on first use)."""
+    """The process-wide LocalCluster executor with these settings (started on first use).
+
+    ``max_node_seconds`` overrides ``BREPFLOW_MAX_NODE_SECONDS`` for the executor returned
+    (the cluster is shared all the same).
+    """
+    max_node_seconds = _check_max_node_seconds(max_node_seconds)
+    if max_node_seconds is None:
+        node_time_limit()
     limits = DaskLimits.from_env()
     n = limits.workers(workers)
     memory = limits.memory(memory_limit)
-    return _shared_executor(
+    shared = _shared_executor(
         ("local", n, memory), lambda: DaskExecutor.local(n, memory_limit=memory, warmup=warmup, limits=limits)
     )
+    return _with_limit(shared, max_node_seconds)
 
 
-def scheduler_executor(address: str, *, warmup: Callable[[], Any] | None = None) -> DaskExecutor:
+def scheduler_executor(
+    address: str, *, warmup: Callable[[], Any] | None = None, max_node_seconds: float | None = None
+) -> DaskExecutor:
     """The process-wide executor connected to the scheduler at ``address``."""
-    return _shared_executor(("scheduler", address), lambda: DaskExecutor.connect(address, warmup=warmup))
+    shared = _shared_executor(("scheduler", address), lambda: DaskExecutor.connect(address, warmup=warmup))
+    return _with_limit(shared, max_node_seconds)
 
 
-def default_executor(*, warmup: Callable[[], Any] | None = None) -> DaskExecutor:
+def default_executor(*, warmup: Callable[[], Any] | None = None, max_node_seconds: float | None = None) -> DaskExecutor:
     """The executor the environment asks for (see the module docstring), shared per process."""
     address = os.environ.get(ENV_SCHEDULER, "").strip()
     if address:
-        return scheduler_executor(address, warmup=warmup)
+        return scheduler_executor(address, warmup=warmup, max_node_seconds=max_node_seconds)
     gateway = os.environ.get(ENV_GATEWAY, "").strip()
     if gateway and gateway.lower() not in ("0", "false", "no"):
         url = None if gateway.lower() in ("1", "true", "yes") else gateway
-        return _shared_executor(("gateway", url), lambda: DaskExecutor.gateway(url, warmup=warmup))
-    return local_executor(warmup=warmup)
+        shared = _shared_executor(("gateway", url), lambda: DaskExecutor.gateway(url, warmup=warmup))
+        return _with_limit(shared, max_node_seconds)
+    return local_executor(warmup=warmup, max_node_seconds=max_node_seconds)

@@ -111,7 +111,14 @@ class Quota:
     origin: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def env(self) -> dict[str, str]:
-        """The BrepFlow limits a user's kernels read from their environment."""
+        """The BrepFlow limits a user's kernels read from their environment.
+
+        brepflow_lab enforces them there: ``BREPFLOW_MAX_NODE_SECONDS`` stops a node running
+        longer (TIMEOUT; its Dask worker is killed and replaced — see
+        :mod:`brepflow_lab.engine.limits`), ``BREPFLOW_MAX_PREVIEW_TRIANGLES`` bounds meshes,
+        ``BREPFLOW_MAX_DASK_WORKERS`` / ``BREPFLOW_DASK_MEMORY_LIMIT`` bound the Dask clusters
+        a kernel starts. The cgroup limits (memory, cpu, pids) hold whatever runs.
+        """
         seconds = f"{self.node_seconds:g}"
         return {
             "BREPFLOW_MAX_NODE_SECONDS": seconds,

@@ -32,6 +32,13 @@ the sweep goes on). A failing variant never stops the sweep. Ctrl-C (KeyboardInt
 cancels the remaining variants: :class:`SweepInterrupted` (a KeyboardInterrupt) carries
 the partial table, which the graph also keeps as ``g.last_sweep``.
 
+The time limit per node (``BREPFLOW_MAX_NODE_SECONDS``, or the executor's
+``max_node_seconds``) holds inside variants too: a variant announces each node it runs
+(then measuring and exporting) and each of those phases gets the limit, counted on the
+worker. A variant whose node passes it is a failed row with TIMEOUT naming that node; its
+worker is stopped and replaced, and the sweep goes on. With ``executor="sync"`` variants
+run in this process, where nothing can be stopped and the limit does not apply.
+
 Files are written by this process from bytes the workers return, so a remote cluster
 (another machine, dask-gateway) needs no shared file system.
 """
@@ -45,6 +52,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from brepflow_lab.engine.dask_pool import JobTimeout
+from brepflow_lab.engine.limits import NodeTimeLimit
 from brepflow_lab.errors import ErrorCode, GraphError
 from brepflow_lab.sweep.matrix import MatrixError, load_matrix, result_targets
 from brepflow_lab.sweep.table import (
@@ -210,13 +219,23 @@ def run_sweep(
     finished = 0
     failed = 0
 
+    limit = getattr(runner, "node_time_limit", None) if hasattr(runner, "pool") else None
+
     def record(index: int, ok: bool, value: Any) -> None:
         nonlocal finished, failed
         vr = results[index]
         if not ok:
             vr.status = "failed"
             code = ErrorCode.INTERNAL_ERROR
-            if type(value).__name__ == "WorkerCrash":
+            if isinstance(value, JobTimeout):
+                code = ErrorCode.TIMEOUT
+                within = limit if limit is not None else NodeTimeLimit(value.limit)
+                message = (
+                    f"{value.describe()} ran longer than {within.describe()}; the worker process evaluating this "
+                    "variant was stopped (a fresh worker replaces it)"
+                )
+                vr.error_node = value.node_id
+            elif type(value).__name__ == "WorkerCrash":
                 code = ErrorCode.KERNEL_CRASH
                 message = (
                     f"the worker process evaluating this variant crashed ({value}); OCCT may have aborted on "

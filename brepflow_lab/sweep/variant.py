@@ -3,6 +3,10 @@
 These functions run in Dask worker processes (or in this process with ``executor="sync"``).
 A worker keeps the last few graphs it was sent (parsed, with their evaluator) so that the
 variants of one sweep reuse its param resolution and cache.
+
+A variant evaluates in the worker's own thread, node after node, and announces each node
+(and then measuring and exporting) to the sweep's pool, which applies the time limit per
+node (``BREPFLOW_MAX_NODE_SECONDS``) to each of them: see :mod:`brepflow_lab.engine.dask_pool`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from brepflow_lab.engine.dask_pool import phase_started
+from brepflow_lab.engine.executors import NodeOutcome, NodeTask, run_task
 from brepflow_lab.errors import BrepFlowError, ErrorCode
 
 if TYPE_CHECKING:
@@ -23,6 +29,23 @@ __all__ = ["run_variant", "warm_worker"]
 
 _WORKER_GRAPHS: OrderedDict[str, Any] = OrderedDict()
 _WORKER_GRAPHS_MAX = 4
+
+
+class _AnnouncingExecutor:
+    """Runs nodes in this thread, as the sync executor does, announcing each one first.
+
+    The announcement restarts the time limit of the sweep job (a no-op outside one), so
+    the limit applies per node inside a variant.
+    """
+
+    name = "sync"
+
+    def execute(self, task: NodeTask) -> NodeOutcome:
+        phase_started(node_id=task.ctx.node_id, node_type=task.ctx.node_type)
+        return run_task(task)
+
+
+_ANNOUNCING = _AnnouncingExecutor()
 
 
 def warm_worker() -> None:
@@ -80,6 +103,7 @@ def run_variant(
                 targets=sorted({node for node, _ in options["targets"]}) or None,
                 output_dir=Path(tmp),
                 allow_unsafe_paths=options["allow_unsafe_paths"],
+                executor=_ANNOUNCING,  # in this process (thread), whatever the environment asks
             )
             row["resolved"] = {k: v for k, v in result.parameters.items() if k in overrides or k in options["columns"]}
             failed = next((nr for nr in result.nodes.values() if nr.status == "failed"), None)
@@ -91,6 +115,7 @@ def run_variant(
                 row["error_node"] = failed.node_id
                 row["error_message"] = str(error) if error is not None else f"node '{failed.node_id}' {failed.status}"
             else:
+                phase_started(what="measuring and exporting the result")
                 _measure_and_export(row, result, tmp, options)
     except BrepFlowError as exc:
         row["status"] = "failed"

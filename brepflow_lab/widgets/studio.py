@@ -28,6 +28,9 @@ Wire protocol: PROTOCOL.md next to this file. The Python side:
   hub's ``BREPFLOW_MAX_PREVIEW_TRIANGLES``.
 * **Autosave** (:mod:`.autosave`): a graph that came from a file is saved back a second
   after the last edit, atomically, keeping the last versions in ``.brepflow-history/``.
+* **Time limit**: with the hub's ``BREPFLOW_MAX_NODE_SECONDS`` set, evaluations run on Dask
+  workers (as ``Graph.evaluate`` does), so a runaway node fails with TIMEOUT instead of
+  freezing the kernel.
 * **Errors stay local**: a node's error shows on that node; anything else the user
   should know arrives in the ``message`` trait. No exception escapes into the kernel's
   message loop.
@@ -174,6 +177,7 @@ class Studio(anywidget.AnyWidget):
         self._run_id: int | None = None
         self._evaluation_running = False
         self._last_param_edit = float("-inf")  # monotonic time of the last param edit
+        self._limit_fallback = False  # True once Dask workers could not be started for the time limit
         self._result: EvaluationResult | None = None
         self._result_doc: GraphDocument | None = None
         self._resend = False
@@ -497,6 +501,7 @@ class Studio(anywidget.AnyWidget):
                 doc,
                 base_dir=base_dir,
                 output_dir=base_dir,
+                executor=self._limit_executor(),
                 # a newer request (even one still in its debounce) makes this run stale
                 should_stop=lambda: self._closed or self._loop.pending("evaluate"),
             )
@@ -513,6 +518,39 @@ class Studio(anywidget.AnyWidget):
         finally:
             if not self._loop.pending("evaluate"):
                 self.evaluating = False
+
+    def _limit_executor(self) -> Any:
+        """Where nodes run when the hub's ``BREPFLOW_MAX_NODE_SECONDS`` must be enforced, else None.
+
+        As in :meth:`Graph.evaluate`: a node stuck in an OCCT call can only be stopped in a
+        worker process, and here it would also freeze this kernel (the call holds the
+        interpreter), so with the limit set and the graph's evaluator running nodes in this
+        process, the Studio evaluates on the Dask executor of the environment (a local
+        cluster started on first use — the first evaluation waits a few seconds for it).
+        Results come back into the shared cache, and the viewer meshes them here. When no
+        worker can be started, nodes run here and a notice says the limit cannot be enforced.
+        """
+        from brepflow_lab.engine.executors import is_concurrent
+        from brepflow_lab.engine.limits import node_time_limit
+
+        if is_concurrent(self._evaluator.executor) or node_time_limit() is None:
+            return None
+        from brepflow_lab.api import _can_isolate
+
+        if self._limit_fallback or not _can_isolate():
+            return None
+        try:
+            from brepflow_lab.sweep import resolve_executor
+
+            return resolve_executor("dask")
+        except Exception as exc:
+            self._limit_fallback = True
+            self.notify(
+                "warning",
+                f"could not start Dask workers ({type(exc).__name__}: {exc}); nodes run in this kernel, where the "
+                "time limit per node (BREPFLOW_MAX_NODE_SECONDS) cannot stop a runaway node",
+            )
+            return None
 
     def _on_engine_event(self, event: Event) -> None:
         with self._status_lock:

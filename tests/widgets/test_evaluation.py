@@ -268,7 +268,9 @@ def test_structure_edits_evaluate_without_the_debounce(make_studio) -> None:
     d.edit({**BOX, "params": {"width": 3}})
     d.wait()
     assert time.monotonic() - started < 4.0
-    assert d.studio.status["box"]["status"] == "ok"
+    # "cached" when another test in this process already built the same box (the cache is shared)
+    assert d.studio.status["box"]["status"] in ("ok", "cached")
+    assert d.studio.result["box"]["shape"].isValid()
 
 
 def test_evaluating_flag_is_set_while_running(make_studio) -> None:
