@@ -442,6 +442,23 @@ class QuotaContentsManager(AsyncLargeFileManager):
             _remove_file(upload_backup)
         return result
 
+    async def _dir_model(self, path: str, content: bool = True) -> dict[str, Any]:
+        # jupyter_server lists a folder entry by entry (listdir, lstat, get): an entry renamed
+        # or removed in between -- JupyterLab renaming "untitled.txt" on its first save, a
+        # kernel's temporary export, a partial file removed above -- makes the whole listing
+        # a 404, which JupyterLab's file browser shows as a modal "Directory not found". The
+        # folder is still there: list it again.
+        for attempt in range(3):
+            try:
+                result: dict[str, Any] = await super()._dir_model(path, content=content)
+                return result
+            except web.HTTPError as exc:
+                if exc.status_code != 404 or not content or attempt == 2:
+                    raise
+                if not os.path.isdir(self._get_os_path(path)):
+                    raise
+        raise AssertionError("unreachable")
+
     async def create_checkpoint(self, path: str) -> dict[str, Any]:
         try:
             result: dict[str, Any] = await super().create_checkpoint(path)
