@@ -675,15 +675,9 @@ def _can_isolate() -> bool:
     global _warned_no_isolation
     if _in_dask_worker():
         return False  # a sweep variant: the sweep's pool enforces the limit
-    from brepflow_lab.engine.dask_executor import ENV_GATEWAY, ENV_MAX_WORKERS, ENV_SCHEDULER
+    from brepflow_lab.engine.dask_executor import ENV_MAX_WORKERS, no_workers_allowed
 
-    remote = os.environ.get(ENV_SCHEDULER, "").strip() or os.environ.get(ENV_GATEWAY, "").strip().lower() not in (
-        "",
-        "0",
-        "false",
-        "no",
-    )
-    if not remote and os.environ.get(ENV_MAX_WORKERS, "").strip() == "0":
+    if no_workers_allowed():
         if not _warned_no_isolation:
             _warned_no_isolation = True
             log.warning(

@@ -186,8 +186,10 @@ def test_the_hub_limits_size_the_cluster_and_refuse_larger_requests(cluster):
         DaskExecutor.local(workers=1, memory_limit="2GiB")
     with pytest.raises(DaskLimitError, match="BREPFLOW_MAX_DASK_WORKERS='lots' is not a whole number"):
         DaskLimits.from_env({"BREPFLOW_MAX_DASK_WORKERS": "lots"})
-    with pytest.raises(DaskLimitError, match="BREPFLOW_MAX_DASK_WORKERS='0' must be at least 1"):
-        DaskLimits.from_env({"BREPFLOW_MAX_DASK_WORKERS": "0"})
+    with pytest.raises(
+        DaskLimitError, match=r"BREPFLOW_MAX_DASK_WORKERS='-1' must be 0 \(no workers of your own\) or more"
+    ):
+        DaskLimits.from_env({"BREPFLOW_MAX_DASK_WORKERS": "-1"})
     with pytest.raises(DaskLimitError, match="BREPFLOW_DASK_MEMORY_LIMIT: cannot read 'much'"):
         DaskLimits.from_env({"BREPFLOW_DASK_MEMORY_LIMIT": "much"})
     assert DaskLimits.from_env({}).workers(None) == (os.cpu_count() or 1)
@@ -207,3 +209,33 @@ def test_the_notebook_shows_a_link_to_the_dashboard(cluster, registry):
     r = g.evaluate(executor=cluster)
     assert r.dashboard_link == link
     assert f"href='{link}'" in r._repr_html_() and "on dask" in r._repr_html_()
+
+
+def test_a_quota_of_no_workers_runs_sweeps_here_and_refuses_a_cluster(monkeypatch, caplog):
+    """dask_workers: 0 in the hub quota: no cluster of one's own; sweeps run in this process."""
+    from brepflow_lab import Graph
+    from brepflow_lab.engine.dask_executor import no_workers_allowed
+    from brepflow_lab.engine.executors import SyncExecutor
+    from brepflow_lab.sweep import resolve_executor
+
+    monkeypatch.setenv("BREPFLOW_MAX_DASK_WORKERS", "0")
+    monkeypatch.delenv("BREPFLOW_DASK_SCHEDULER", raising=False)
+    monkeypatch.delenv("BREPFLOW_DASK_GATEWAY", raising=False)
+    assert DaskLimits.from_env() == DaskLimits(max_workers=0, memory_limit=DaskLimits.from_env().memory_limit)
+    assert no_workers_allowed()
+    assert not no_workers_allowed({"BREPFLOW_MAX_DASK_WORKERS": "0", "BREPFLOW_DASK_SCHEDULER": "tcp://x:1"})
+    with pytest.raises(
+        DaskLimitError, match=r"your hub quota allows no Dask workers of your own .*\(executor='sync'\)"
+    ):
+        resolve_executor("dask")
+    with pytest.raises(DaskLimitError, match="allows no Dask workers"):
+        DaskExecutor.local(workers=1)
+    with caplog.at_level("WARNING"):
+        assert isinstance(resolve_executor(None), SyncExecutor)
+    assert "allows no Dask workers of your own" in caplog.text
+    g = Graph.new()
+    g.parameters.define("w", 10.0)
+    g.add("Solid::Box", id="box", width="@w", height=5, depth=5)
+    table = g.sweep([{"w": 10}, {"w": 20}], progress=False)
+    assert [v.status for v in table] == ["ok", "ok"]
+    assert [round(v.volume) for v in table] == [250, 500]

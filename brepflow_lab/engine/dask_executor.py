@@ -156,8 +156,8 @@ class DaskLimits:
                 max_workers = int(raw)
             except ValueError:
                 raise DaskLimitError(f"{ENV_MAX_WORKERS}={raw!r} is not a whole number of workers") from None
-            if max_workers < 1:
-                raise DaskLimitError(f"{ENV_MAX_WORKERS}={raw!r} must be at least 1")
+            if max_workers < 0:
+                raise DaskLimitError(f"{ENV_MAX_WORKERS}={raw!r} must be 0 (no workers of your own) or more")
         memory: int | None = None
         raw = env.get(ENV_MEMORY_LIMIT, "").strip()
         if raw:
@@ -166,6 +166,11 @@ class DaskLimits:
 
     def workers(self, requested: int | None) -> int:
         """The number of workers to start: ``requested`` checked, or a default within the limit."""
+        if self.max_workers == 0:
+            raise DaskLimitError(
+                f"your hub quota allows no Dask workers of your own ({ENV_MAX_WORKERS}=0): run in this process "
+                "(executor='sync') or on your team's cluster (scheduler=ADDRESS); ask an admin to raise dask_workers"
+            )
         if requested is None:
             default = max(1, os.cpu_count() or 1)
             return min(default, self.max_workers) if self.max_workers else default
@@ -772,6 +777,15 @@ def scheduler_executor(
     """The process-wide executor connected to the scheduler at ``address``."""
     shared = _shared_executor(("scheduler", address), lambda: DaskExecutor.connect(address, warmup=warmup))
     return _with_limit(shared, max_node_seconds)
+
+
+def no_workers_allowed(environ: dict[str, str] | None = None) -> bool:
+    """True when the hub's quota allows no Dask workers of one's own and no cluster is configured."""
+    env = os.environ if environ is None else environ
+    gateway = env.get(ENV_GATEWAY, "").strip().lower()
+    if env.get(ENV_SCHEDULER, "").strip() or gateway not in ("", "0", "false", "no"):
+        return False
+    return DaskLimits.from_env(dict(env)).max_workers == 0
 
 
 def default_executor(*, warmup: Callable[[], Any] | None = None, max_node_seconds: float | None = None) -> DaskExecutor:

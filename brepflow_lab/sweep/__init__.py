@@ -46,6 +46,7 @@ Files are written by this process from bytes the workers return, so a remote clu
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -69,6 +70,8 @@ from brepflow_lab.sweep.variant import run_variant, warm_worker
 if TYPE_CHECKING:
     from brepflow_lab.api import Graph
     from brepflow_lab.engine.executors import Executor
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -106,7 +109,9 @@ def resolve_executor(executor: Any = None, *, workers: int | None = None, schedu
 
     ``None`` / ``"dask"``: the environment's Dask cluster (see
     :func:`brepflow_lab.engine.dask_executor.default_executor`); ``"sync"`` or
-    ``workers=0``: this process, one variant after another.
+    ``workers=0``: this process, one variant after another. ``None`` also means this
+    process when the hub's quota allows no Dask workers of one's own and no scheduler or
+    gateway is configured (``"dask"`` then fails with that reason).
     """
     from brepflow_lab.engine.executors import SyncExecutor
 
@@ -126,6 +131,12 @@ def resolve_executor(executor: Any = None, *, workers: int | None = None, schedu
         return dask_executor.scheduler_executor(scheduler, warmup=warm_worker)
     if workers is not None:
         return dask_executor.local_executor(workers, warmup=warm_worker)
+    if executor is None and dask_executor.no_workers_allowed():
+        log.warning(
+            "your hub quota allows no Dask workers of your own (%s=0): running in this process",
+            dask_executor.ENV_MAX_WORKERS,
+        )
+        return SyncExecutor()
     return dask_executor.default_executor(warmup=warm_worker)
 
 
