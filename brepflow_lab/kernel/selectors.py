@@ -118,8 +118,13 @@ def _first_line(exc: BaseException) -> str:
 # --------------------------------------------------------------------------- nearest(x, y, z)
 
 
+@functools.lru_cache(maxsize=512)
 def parse_selector(text: str) -> Any:
-    """A selector object for ``text``: CadQuery's string syntax plus ``nearest(x, y, z)``."""
+    """A selector object for ``text``: CadQuery's string syntax plus ``nearest(x, y, z)``.
+
+    Parsed once per distinct text (pyparsing costs ~1 ms a selector, the same selectors come
+    back at every evaluation); the objects only hold the parsed expression, so sharing is safe.
+    """
     if "nearest" not in text.lower():
         return cq().selectors.StringSyntaxSelector(text)  # exactly CadQuery's behaviour
     return _extended_grammar().parse_string(text, parse_all=True).as_list()[0]
