@@ -253,7 +253,8 @@ def test_the_studio_enforces_the_limit_too(dask_executor, monkeypatch):
     monkeypatch.setenv("BREPFLOW_DASK_SCHEDULER", dask_executor.client.scheduler.address)
     registry = hog_registry()
     g = Graph(registry=registry, evaluator=Evaluator(registry, cache=MemoryCache()))  # in this process
-    g.add("Test::Hog", id="hog")
+    # size 30: ~40 s here (well past the limit, yet bounded should it ever run in this process)
+    g.add("Test::Hog", id="hog", size=30)
     g.add("Demo::Const", id="fine", value=4)
     studio = Studio(g, evaluate=False, autosave=False)
     try:
