@@ -63,9 +63,14 @@ QUOTAS: dict[str, Any] = {
         "dask_memory": "256M",
     },
     "teams": {"t1": {"team_disk": "32M"}},
-    "users": {"carol": {"memory": "1G", "cpu": 2.0}},
+    "users": {
+        "carol": {"memory": "1G", "cpu": 2.0},
+        # dora evaluates graphs on her own Dask worker: the kernel, a worker and its nanny
+        # with cadquery loaded need more than the 300M default
+        "dora": {"memory": "2G", "cpu": 1.0, "pids": 512, "dask_memory": "900M"},
+    },
 }
-USERS = ("alice", "bob", "carol", "vic")
+USERS = ("alice", "bob", "carol", "dora", "vic")
 
 
 def _free_port() -> int:
@@ -97,7 +102,7 @@ c.JupyterHub.extra_handlers = [(r"/brepflow/quotas", QuotaPageHandler)]
 c.JupyterHub.services = [{{"name": "qa-admin", "api_token": {token!r}}}]
 c.JupyterHub.load_groups = {{
     "t1": {{"users": ["alice", "bob", "vic"]}},
-    "designers": {{"users": ["alice", "bob", "carol"], "properties": {{"kind": "role"}}}},
+    "designers": {{"users": ["alice", "bob", "carol", "dora"], "properties": {{"kind": "role"}}}},
     "viewers": {{"users": ["vic"], "properties": {{"kind": "role"}}}},
 }}
 c.JupyterHub.load_roles = [
@@ -554,3 +559,69 @@ def test_admin_quota_page_lists_limits_and_live_usage(designers: Hub) -> None:
     # a designer may not see everyone's quotas
     r = requests.get(f"{hub.url}/hub/brepflow/quotas?format=json", headers=hub.auth("bob"), timeout=30)
     assert r.status_code == 403
+
+
+RUNAWAY = """
+import json, os, time
+from brepflow_lab import Graph
+from brepflow_lab.engine import Evaluator, MemoryCache
+from brepflow_lab.nodes import OutputSpec, ParamSpec, Registry, catalogue, node
+from brepflow_lab.sweep import resolve_executor
+
+out = {"limit": os.environ.get("BREPFLOW_MAX_NODE_SECONDS")}
+g = Graph.new()
+g.add("Solid::Box", id="box", width=10, height=20, depth=30)
+r = g.evaluate()
+out.update(executor=r.executor, volume=r["box"]["shape"].Volume(), valid=r["box"]["shape"].isValid())
+workers = resolve_executor("dask").client.run(os.getpid)
+out["workers"] = [{"uid": os.stat(f"/proc/{pid}").st_uid, "cgroup": open(f"/proc/{pid}/cgroup").read()}
+                  for pid in workers.values()]
+
+reg = Registry()
+reg._loaded = True
+for spec in catalogue:
+    reg.register(spec)
+
+@node("Test::Nap", outputs=[OutputSpec("value", "Number")], params=[ParamSpec("seconds", default=1.0)], registry=reg)
+def nap(ctx, inputs, params):
+    time.sleep(params["seconds"])
+    return {"value": params["seconds"]}
+
+os.environ["BREPFLOW_MAX_NODE_SECONDS"] = "3"  # this test's limit; the quota's is 30 s
+slow = Graph(registry=reg, evaluator=Evaluator(reg, cache=MemoryCache()))
+slow.add("Test::Nap", id="nap", seconds=600)
+t = time.perf_counter()
+r = slow.evaluate()
+out["nap"] = {"status": r.nodes["nap"].status, "code": r.nodes["nap"].error.code.value,
+              "message": str(r.nodes["nap"].error), "seconds": time.perf_counter() - t}
+g.node("box").params["width"] = 20
+r = g.evaluate()  # on the worker that replaced the stopped one
+out["after"] = {"ok": r.ok, "volume": r["box"]["shape"].Volume()}
+print(json.dumps(out))
+"""
+
+
+def test_graphs_evaluate_on_the_users_own_dask_worker_where_a_runaway_node_times_out(hub: Hub) -> None:
+    """The hub's per-node limit end to end: the kernel runs nodes on a Dask worker it starts
+    as the user, inside the user's cgroup; a node past the limit fails with TIMEOUT."""
+    r = hub.spawn("dora")
+    assert r.status_code in (201, 202), r.text
+    kernel = Kernel(hub, "dora")
+    try:
+        out = kernel.execute(RUNAWAY, timeout=240)
+    finally:
+        kernel.close()
+    assert out["error"] is None and not out["died"], out
+    info = json.loads(out["stdout"].strip().splitlines()[-1])
+    assert info["limit"] == "30"  # from the quota
+    assert info["executor"] == "dask" and info["valid"] and abs(info["volume"] - 6000) < 1e-6
+    uid = pwd.getpwnam("bfq-dora").pw_uid
+    assert info["workers"] and all(w["uid"] == uid for w in info["workers"])
+    assert all(f"brepflow-test-{os.getpid()}/bfq-dora/server" in w["cgroup"] for w in info["workers"])
+    nap = info["nap"]
+    assert nap["status"] == "failed" and nap["code"] == "TIMEOUT", nap
+    assert (
+        "node 'nap' (Test::Nap): ran longer than the 3 s limit per node (BREPFLOW_MAX_NODE_SECONDS)" in nap["message"]
+    )
+    assert nap["seconds"] < 3 + 15, nap
+    assert info["after"] == {"ok": True, "volume": pytest.approx(12000)}
