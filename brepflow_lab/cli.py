@@ -348,6 +348,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     env.setdefault("JUPYTER_WIDGETS_ECHO", "0")  # browser edits are not echoed back in full
     print(f"JupyterLab on {folder.resolve()} at http://127.0.0.1:{args.port}/lab", file=sys.stderr)
+    sys.stderr.flush()
+    if os.name == "posix":
+        # become JupyterLab: signals (Ctrl-C, a supervisor's SIGTERM) reach it directly and
+        # no parent is left behind whose death would orphan the server
+        os.execve(sys.executable, command, env)
     return subprocess.call(command, env=env)
 
 
