@@ -60,7 +60,9 @@ def test_lab_serves_the_design_notebooks_with_the_extension_and_stops_on_sigterm
         assert ours and ours[0]["enabled"] and ours[0]["installed"], [e["name"] for e in extensions]
         # it lands in the design notebooks
         landing = requests.get(f"{base}/", headers=auth, timeout=30, allow_redirects=False)
-        assert landing.status_code in (301, 302) and landing.headers["Location"].rstrip("?").endswith("/lab/tree/notebooks")
+        assert landing.status_code in (301, 302) and landing.headers["Location"].rstrip("?").endswith(
+            "/lab/tree/notebooks"
+        )
         # only on the loopback interface
         assert "127.0.0.1" in log.read_text()
         # SIGTERM to the command stops JupyterLab itself (nothing left serving the port)
