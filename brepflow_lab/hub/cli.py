@@ -203,7 +203,12 @@ def cmd_config(args: argparse.Namespace) -> int:
         return EXIT_OK
     import yaml
 
-    print(yaml.safe_dump(to_dict(_settings(args)), sort_keys=False), end="")
+    from brepflow_lab.hub.quota import table_warnings
+
+    settings = _settings(args)
+    print(yaml.safe_dump(to_dict(settings), sort_keys=False), end="")
+    for warning in table_warnings(settings.quotas):
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -301,7 +301,7 @@ def _default_roles() -> dict[str, RoleSettings]:
 def _default_quotas() -> dict[str, Any]:
     return {
         "default": {
-            "memory": "2G",
+            "memory": "4G",
             "cpu": 1.0,
             "pids": 512,
             "named_servers": 2,
@@ -309,7 +309,7 @@ def _default_quotas() -> dict[str, Any]:
             "node_seconds": 120,
             "preview_triangles": 2000000,
             "dask_workers": 2,
-            "dask_memory": "2GiB",
+            "dask_memory": "1GiB",
         },
         "teams": {},
         "users": {},

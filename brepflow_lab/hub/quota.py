@@ -3,8 +3,8 @@
 The table (hub.yaml ``quotas``)::
 
     quotas:
-      default: {memory: "2G", cpu: 1.0, pids: 512, named_servers: 2, disk: "2G",
-                node_seconds: 120, preview_triangles: 2000000, dask_workers: 2, dask_memory: "2GiB"}
+      default: {memory: "4G", cpu: 1.0, pids: 512, named_servers: 2, disk: "2G",
+                node_seconds: 120, preview_triangles: 2000000, dask_workers: 2, dask_memory: "1GiB"}
       teams: {}   # team -> partial override
       users: {}   # user -> partial override
 
@@ -62,6 +62,7 @@ __all__ = [
     "is_team",
     "named_server_limit",
     "resolve",
+    "table_warnings",
     "usage",
     "validate_table",
 ]
@@ -69,7 +70,7 @@ __all__ = [
 log = logging.getLogger("brepflow_lab.hub.quota")
 
 DEFAULT_QUOTA: dict[str, Any] = {
-    "memory": "2G",
+    "memory": "4G",
     "cpu": 1.0,
     "pids": 512,
     "named_servers": 2,
@@ -77,7 +78,7 @@ DEFAULT_QUOTA: dict[str, Any] = {
     "node_seconds": 120,
     "preview_triangles": 2_000_000,
     "dask_workers": 2,
-    "dask_memory": "2GiB",
+    "dask_memory": "1GiB",
 }
 _SIZE_KEYS = ("memory", "disk", "dask_memory", "team_disk")
 _KINDS: dict[str, tuple[type, float]] = {  # key -> (type, smallest allowed value)
@@ -191,6 +192,39 @@ def validate_table(table: Mapping[str, Any] | None) -> dict[str, Any]:
     if problems:
         raise ValueError("invalid quota table:\n  " + "\n  ".join(problems))
     return {"default": base, **sections}
+
+
+#: about what a server needs besides its Dask workers: JupyterLab (~130 MB) and a kernel with
+#: cadquery loaded (~460 MB), plus a nanny (~90 MB) per worker — measured on this project's env
+SERVER_OVERHEAD = 600 * 1024**2
+NANNY_OVERHEAD = 96 * 1024**2
+
+
+def table_warnings(table: Mapping[str, Any] | None) -> list[str]:
+    """Limits that hold together badly (the table is valid): one line per quota, for admins.
+
+    With ``node_seconds`` set, designers' evaluations run on their own Dask workers, inside
+    the server's memory limit. When ``dask_workers`` × ``dask_memory`` plus the server and
+    kernel do not fit in ``memory``, a busy worker is stopped by the cgroup (its node fails
+    with KERNEL_CRASH, a breach is recorded) before Dask's own per-worker limit can act.
+    """
+    norm = _normalised(table)
+    out: list[str] = []
+    places = [("default", resolve(table, ""))]
+    places += [(f"teams.{team}", resolve(table, "", [team])) for team in norm["teams"]]
+    places += [(f"users.{user}", resolve(table, user)) for user in norm["users"]]
+    for where, q in places:
+        if q.dask_workers <= 0:
+            continue
+        need = q.dask_workers * (q.dask_memory + NANNY_OVERHEAD) + SERVER_OVERHEAD
+        if need > q.memory:
+            out.append(
+                f"quotas.{where}: {q.dask_workers} Dask workers x {_fmt(q.dask_memory, True)} plus about "
+                f"{_fmt(need - q.dask_workers * q.dask_memory, True)} for the server, kernel and nannies "
+                f"is more than memory {_fmt(q.memory, True)}: a busy worker would be stopped by the cgroup "
+                "(KERNEL_CRASH) before Dask's own limit acts; raise memory or lower dask_memory / dask_workers"
+            )
+    return out
 
 
 _VALIDATED: dict[str, dict[str, Any]] = {}

@@ -25,6 +25,7 @@ use, for ``jupyterhub_config.py`` files written before this module existed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -33,6 +34,8 @@ from typing import Any
 from brepflow_lab.hub.config import HubConfigError, Settings, activate, load_settings, user_role
 
 __all__ = ["ENV_CONFIG", "ENV_OVERRIDES", "apply", "config_path_from_env", "configure", "overrides_from_env"]
+
+log = logging.getLogger("brepflow_lab.hub")
 
 ENV_CONFIG = "BREPFLOW_HUB_CONFIG"
 ENV_OVERRIDES = "BREPFLOW_HUB_OVERRIDES"
@@ -269,6 +272,9 @@ def apply(c: Any, settings: Settings) -> None:
     spawner.environment = env
     bf = c.BrepFlowSpawner
     bf.quota_table = s.quotas
+    if quota is not None:
+        for warning in quota.table_warnings(s.quotas):
+            log.warning("%s", warning)  # the hub's log, at start-up; `brepflow-lab hub config` shows them too
     bf.home_root = s.storage.home_root
     bf.team_root = s.storage.team_root
     bf.disk_root = s.storage.disk_root

@@ -34,7 +34,7 @@ def test_default_fills_every_limit_from_the_builtins() -> None:
     q = resolve(TABLE, "zed", [])
     assert q.memory == 2 * 1024**3 and q.cpu == 1.0 and q.named_servers == 2
     assert q.pids == 512 and q.node_seconds == 120 and q.preview_triangles == 2_000_000
-    assert q.dask_workers == 2 and q.dask_memory == 2 * 1024**3
+    assert q.dask_workers == 2 and q.dask_memory == 1024**3
     assert q.team_disk == q.disk == 2 * 1024**3
     assert set(q.origin.values()) == {"default"}
     assert resolve(None, "zed") == resolve({}, "zed")
@@ -269,3 +269,35 @@ def test_quota_to_dict_is_readable() -> None:
     readable = q.to_dict(readable=True)
     assert readable["memory"] == "300 MiB" and readable["disk"] == "2.0 GiB" and "origin" not in readable
     assert quotas.quota_dict(q)["origin"]["memory"] == "default"
+
+
+def test_quotas_whose_dask_workers_cannot_fit_in_memory_are_flagged() -> None:
+    # the built-in defaults hold together: 2 workers x 1 GiB + the server and kernel < 4 GiB
+    assert quotas.table_warnings({}) == []
+    table = {
+        "default": {"memory": "2G", "dask_workers": 2, "dask_memory": "2GiB"},
+        "teams": {"cad": {"memory": "16G"}, "lean": {"dask_workers": 0}},
+        "users": {"ada": {"memory": "1G", "dask_workers": 1, "dask_memory": "512M"}},
+    }
+    warnings = quotas.table_warnings(table)
+    assert len(warnings) == 2, warnings  # default and ada; cad has room, lean starts no workers
+    assert warnings[0].startswith("quotas.default: 2 Dask workers x 2.0 GiB plus about")
+    assert "is more than memory 2.0 GiB" in warnings[0] and "KERNEL_CRASH" in warnings[0]
+    assert warnings[1].startswith("quotas.users.ada: 1 Dask workers x 512 MiB")
+
+
+def test_hub_config_prints_the_warnings(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "hub.yaml"
+    config.write_text("quotas:\n  default:\n    memory: 1G\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "brepflow_lab.hub.cli", "hub", "config", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "memory: 1G" in out.stdout
+    assert "warning: quotas.default: 2 Dask workers x 1.0 GiB" in out.stderr
