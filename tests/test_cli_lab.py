@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,10 +15,6 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("brepflow-lab") is None, reason="the brepflow-lab console script is installed by `pip install -e .`"
-)
 
 
 def _free_port() -> int:

@@ -99,7 +99,8 @@ def test_sweep_of_24_enclosures_goes_on_past_the_one_that_cannot_be_built(cluste
 
 
 def test_the_matrix_may_be_dicts_a_dataframe_or_a_csv_file(cluster, tmp_path):
-    pd = pytest.importorskip("pandas", reason="pandas is in the [test] extra; DataFrame input needs it")
+    import pandas as pd  # the [test] extra
+
     rows = [{"L": 110, "inset": 9.5}, {"L": 130, "H": 45}, {"W": 70}]
     path = tmp_path / "matrix.csv"
     path.write_text("@L,inset,H,W\n110,9.5,,\n130,,45,\n,,,70\n", encoding="utf-8")

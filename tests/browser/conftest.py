@@ -15,7 +15,6 @@ On a failure, a screenshot of the page goes to tests/browser/screenshots/failure
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,6 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 @pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if shutil.which("jupyter") is None:
-        pytest.skip("jupyter is not installed (pip install -e '.[test]')")
     if not extension_installed():
         pytest.fail("the brepflow-lab JupyterLab extension is not installed: `pip install -e .` builds and installs it")
     with running_lab(tmp_path_factory.mktemp("lab")) as server:
@@ -46,10 +43,6 @@ def browser() -> Iterator[Any]:
         pytest.skip(
             f"no Chromium at {CHROMIUM}: apt-get install chromium fonts-liberation (never `playwright install`)"
         )
-    try:
-        import playwright  # noqa: F401
-    except ImportError:  # pragma: no cover - playwright is in the [test] extra
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
     with chromium() as instance:
         yield instance
 

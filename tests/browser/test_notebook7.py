@@ -7,7 +7,6 @@ Runs when the `notebook` package (>= 7) is installed next to JupyterLab.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -17,13 +16,7 @@ import pytest
 from tests.browser import helpers as h
 from tests.browser.lab import Lab, running_lab
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        importlib.util.find_spec("notebook") is None or importlib.util.find_spec("notebook.app") is None,
-        reason="Notebook 7 is not installed (pip install 'notebook>=7'); JupyterLab is tested without it",
-    ),
-]
+pytestmark = pytest.mark.browser  # Notebook 7 is in the [test] extra: it must be there
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,16 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import dask_gateway  # the [test] extra installs dask-gateway and dask-gateway-server
+import dask_gateway_server  # noqa: F401
 import pytest
 
-pytest.importorskip("dask_gateway_server", reason="dask-gateway-server is in the [test] extra; it runs the gateway")
-dask_gateway = pytest.importorskip("dask_gateway", reason="dask-gateway is in the [test] extra")
-
-from brepflow_lab import Graph  # noqa: E402
-from brepflow_lab.engine import Evaluator, MemoryCache  # noqa: E402
-from brepflow_lab.engine.dask_executor import DaskExecutor, DaskLimitError, _close_gateway, close_shared  # noqa: E402
-from brepflow_lab.kernel.hashing import fingerprint  # noqa: E402
-from brepflow_lab.nodes import catalogue  # noqa: E402
-from brepflow_lab.sweep import warm_worker  # noqa: E402
+from brepflow_lab import Graph
+from brepflow_lab.engine import Evaluator, MemoryCache
+from brepflow_lab.engine.dask_executor import DaskExecutor, DaskLimitError, _close_gateway, close_shared
+from brepflow_lab.kernel.hashing import fingerprint
+from brepflow_lab.nodes import catalogue
+from brepflow_lab.sweep import warm_worker
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "enclosure.bflow.json"
 PASSWORD = "s3cret"

@@ -31,17 +31,7 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("BREPFLOW_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.lab import CHROMIUM, chromium
 
 if os.geteuid() != 0 or not Path("/sys/fs/cgroup").is_dir():
     pytest.skip("the BrepFlow spawner needs root (Unix accounts, loop mounts, cgroups)", allow_module_level=True)
@@ -54,10 +44,9 @@ if not CHROMIUM.exists():
         f"no Chromium at {CHROMIUM}: apt-get install chromium fonts-liberation (never `playwright install`)",
         allow_module_level=True,
     )
-pytest.importorskip("playwright", reason="playwright is part of the [test] extra")
 
-from tests.hub import test_isolation as isolation  # noqa: E402
-from tests.hub.test_isolation import PASSWORD, Hub, Kernel  # noqa: E402
+from tests.hub import test_isolation as isolation
+from tests.hub.test_isolation import PASSWORD, Hub, Kernel
 
 hub = isolation.hub  # the same real hub fixture (module-scoped: this module gets its own hub)
 
@@ -122,33 +111,27 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(hub: Hub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        session = Lab(hub, page, hub.layout.home(USER))
+        page.on("pageerror", lambda exc: session.errors.append(str(exc)))
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            session = Lab(hub, page, hub.layout.home(USER))
-            page.on("pageerror", lambda exc: session.errors.append(str(exc)))
-            try:
-                page.goto(f"{hub.url}/hub/login")
-                page.fill("#username_input", USER)
-                page.fill("#password_input", PASSWORD)
-                page.click("#login_submit")
-                # the hub spawns alice's server (BrepFlowSpawner) and sends her to her JupyterLab
-                page.wait_for_url(f"**/user/{USER}/lab**", timeout=240_000)
-                page.locator(".jp-LabShell").wait_for()
-                page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=120_000)  # restored
-                page.locator(".jp-LauncherCard").first.wait_for()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    page.screenshot(path=str(tmp_path_factory.mktemp("failure") / "login.png"))
-                raise
-            yield session
-        finally:
-            browser.close()
+            page.goto(f"{hub.url}/hub/login")
+            page.fill("#username_input", USER)
+            page.fill("#password_input", PASSWORD)
+            page.click("#login_submit")
+            # the hub spawns alice's server (BrepFlowSpawner) and sends her to her JupyterLab
+            page.wait_for_url(f"**/user/{USER}/lab**", timeout=240_000)
+            page.locator(".jp-LabShell").wait_for()
+            page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=120_000)  # restored
+            page.locator(".jp-LauncherCard").first.wait_for()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(tmp_path_factory.mktemp("failure") / "login.png"))
+            raise
+        yield session
 
 
 def paste(target: Any, text: str) -> None:

@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-requests = pytest.importorskip("requests", reason="requests is part of the [test] extra")
-websocket = pytest.importorskip("websocket", reason="websocket-client comes with jupyter_server")
+import requests
+import websocket
 
 if os.geteuid() != 0 or not Path("/sys/fs/cgroup").is_dir() or shutil.which("mkfs.ext4") is None:
     pytest.skip(
@@ -44,8 +43,8 @@ if os.geteuid() != 0 or not Path("/sys/fs/cgroup").is_dir() or shutil.which("mkf
 if shutil.which("configurable-http-proxy") is None:
     pytest.skip("configurable-http-proxy (npm -g) is needed to run a real hub", allow_module_level=True)
 
-from brepflow_lab.hub import quota as quotas  # noqa: E402
-from brepflow_lab.hub.users import Layout, ensure_environment, ensure_user, remove_team, remove_user  # noqa: E402
+from brepflow_lab.hub import quota as quotas
+from brepflow_lab.hub.users import Layout, ensure_environment, ensure_user, remove_team, remove_user
 
 USER_PREFIX = "bfq-"
 TEAM_PREFIX = "bfqt-"

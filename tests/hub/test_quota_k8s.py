@@ -118,7 +118,7 @@ def test_viewers_get_their_team_folders_read_only() -> None:
 
 
 def test_dask_gateway_options_cap_each_user_by_their_quota() -> None:
-    options_mod = pytest.importorskip("dask_gateway_server.options", reason="dask-gateway-server is a test dependency")
+    import dask_gateway_server.options as options_mod  # in the [test] extra
     from dask_gateway_server.backends.base import ClusterConfig
 
     source = k8s.dask_gateway_values(TABLE)["gateway"]["extraConfig"]["10-brepflow"]

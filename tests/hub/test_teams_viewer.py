@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import shutil
 import struct
 from typing import Any
 
@@ -15,6 +14,7 @@ import requests
 
 from brepflow_lab import Graph
 from brepflow_lab.hub.accounts import AccountStore
+from tests.browser.lab import CHROMIUM, chromium
 
 from .conftest import Hub
 
@@ -194,43 +194,33 @@ def test_viewer_logs_in_through_the_browser_flow(hub: Hub, saved_graph):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (apt-get install chromium)")
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: apt-get install chromium")
 def test_viewer_page_draws_the_model_in_chromium(hub: Hub, saved_graph):
-    from playwright.sync_api import sync_playwright
-
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
-    args += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=args)
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 800})
-            failed: list[str] = []
-            page.on("requestfailed", lambda req: failed.append(f"{req.url} {req.failure}"))
-            page.on("response", lambda res: failed.append(f"{res.status} {res.url}") if res.status >= 300 else None)
-            page.goto(hub.url + "hub/login")
-            page.fill("#username_input", "victor")
-            page.fill("#password_input", PASSWORD)
-            page.click("#login_submit")
-            page.wait_for_url(f"**/{VIEWER}")
-            page.goto(f"{hub.url}{VIEWER}teams/engineering/graphs/bracket.bflow.json")
-            page.wait_for_function(
-                "window.brepflowViewer && (window.brepflowViewer.ready || window.brepflowViewer.error)"
-            )
-            state = page.evaluate("window.brepflowViewer")
-            assert state["error"] is None, (state, failed)
-            assert state["parts"] == 1 and state["triangles"] > 20
-            painted = page.evaluate(
-                """() => { const c = document.getElementById('view'); const gl = c.getContext('webgl');
-                const px = new Uint8Array(c.width * c.height * 4);
-                gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
-                let n = 0; for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i] - 244) > 12) n++;
-                return n / (c.width * c.height); }"""
-            )
-            assert painted > 0.02, painted  # the part covers a visible share of the canvas
-            assert "1 part(s)" in page.inner_text("#status")
-            page.screenshot(path=str(hub.root / "viewer.png"))
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        failed: list[str] = []
+        page.on("requestfailed", lambda req: failed.append(f"{req.url} {req.failure}"))
+        page.on("response", lambda res: failed.append(f"{res.status} {res.url}") if res.status >= 300 else None)
+        page.goto(hub.url + "hub/login")
+        page.fill("#username_input", "victor")
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.wait_for_url(f"**/{VIEWER}")
+        page.goto(f"{hub.url}{VIEWER}teams/engineering/graphs/bracket.bflow.json")
+        page.wait_for_function("window.brepflowViewer && (window.brepflowViewer.ready || window.brepflowViewer.error)")
+        state = page.evaluate("window.brepflowViewer")
+        assert state["error"] is None, (state, failed)
+        assert state["parts"] == 1 and state["triangles"] > 20
+        painted = page.evaluate(
+            """() => { const c = document.getElementById('view'); const gl = c.getContext('webgl');
+            const px = new Uint8Array(c.width * c.height * 4);
+            gl.readPixels(0, 0, c.width, c.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
+            let n = 0; for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i] - 244) > 12) n++;
+            return n / (c.width * c.height); }"""
+        )
+        assert painted > 0.02, painted  # the part covers a visible share of the canvas
+        assert "1 part(s)" in page.inner_text("#status")
+        page.screenshot(path=str(hub.root / "viewer.png"))
 
 
 def test_health_and_metrics(hub: Hub, tokens):
