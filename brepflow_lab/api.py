@@ -530,10 +530,8 @@ class Graph:
                     f"isolated=True runs nodes in worker processes, but executor={executor!r} runs them in "
                     "this process: pass executor='dask', a DaskExecutor, or no executor"
                 )
-        elif isolated is None and limit is not None and not is_concurrent(self.evaluator.executor) and _can_isolate():
-            from brepflow_lab.sweep import resolve_executor
-
-            run_on = resolve_executor("dask")  # the limit can only be enforced out of process
+        elif isolated is None and limit is not None:
+            run_on = executor_for_time_limit(self.evaluator.executor)  # None: stays in this process
         if self._doc.nodes:
             from brepflow_lab.kernel import cq
 
@@ -687,6 +685,23 @@ def _can_isolate() -> bool:
             )
         return False
     return True
+
+
+def executor_for_time_limit(executor: Any) -> Any | None:
+    """Where nodes must run for ``BREPFLOW_MAX_NODE_SECONDS`` to be enforced, or None.
+
+    None when no limit is set, when ``executor`` already runs nodes in worker processes, or
+    when this server may not start any (see :func:`_can_isolate`); else the environment's
+    Dask executor (started on first use). Shared by :meth:`Graph.evaluate` and the Studio.
+    """
+    from brepflow_lab.engine.executors import is_concurrent
+    from brepflow_lab.engine.limits import node_time_limit
+
+    if node_time_limit() is None or is_concurrent(executor) or not _can_isolate():
+        return None
+    from brepflow_lab.sweep import resolve_executor
+
+    return resolve_executor("dask")
 
 
 def _warn_slow_nodes(result: EvaluationResult, limit: NodeTimeLimit) -> None:

@@ -530,19 +530,15 @@ class Studio(anywidget.AnyWidget):
         Results come back into the shared cache, and the viewer meshes them here. When no
         worker can be started, nodes run here and a notice says the limit cannot be enforced.
         """
-        from brepflow_lab.engine.executors import is_concurrent
-        from brepflow_lab.engine.limits import node_time_limit
+        from brepflow_lab.api import executor_for_time_limit
+        from brepflow_lab.engine.limits import LimitError
 
-        if is_concurrent(self._evaluator.executor) or node_time_limit() is None:
-            return None
-        from brepflow_lab.api import _can_isolate
-
-        if self._limit_fallback or not _can_isolate():
+        if self._limit_fallback:
             return None
         try:
-            from brepflow_lab.sweep import resolve_executor
-
-            return resolve_executor("dask")
+            return executor_for_time_limit(self._evaluator.executor)
+        except LimitError:
+            raise  # a bad BREPFLOW_MAX_NODE_SECONDS: reported as it is
         except Exception as exc:
             self._limit_fallback = True
             self.notify(
