@@ -30,9 +30,24 @@ def open_lab(page: Any, lab: Lab) -> None:
     h.install_page_helpers(page)
 
 
-def params_on_disk(path: Any, node_id: str) -> dict[str, Any]:
-    graph = json.loads(path.read_text())
+def params_on_disk(path: Any, node_id: str) -> dict[str, Any] | None:
+    """The node's params as saved, or None while JupyterLab is in the middle of a save.
+
+    Jupyter Server's "atomic" writing is not a rename: it copies the old file to a
+    ``.~name`` backup, truncates the file and writes it in place. A reader that polls
+    during a save can therefore see an empty or half-written file; that is not a saved
+    state, so it is reported as "not there yet" rather than as a broken graph.
+    """
+    try:
+        graph = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
     return next(n for n in graph["nodes"] if n["id"] == node_id)["params"]
+
+
+def saved_width(path: Any) -> Any:
+    params = params_on_disk(path, "box")
+    return None if params is None else params["width"]
 
 
 def test_double_click_opens_a_studio_tab_that_saves_through_jupyterlab(lab: Lab, page: Any) -> None:
@@ -61,14 +76,16 @@ def test_double_click_opens_a_studio_tab_that_saves_through_jupyterlab(lab: Lab,
         # JupyterLab's document follows the graph: the tab is dirty, the file is not written
         page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty")
         time.sleep(2.5)  # longer than the kernel's autosave delay: document mode has none
-        assert params_on_disk(path, "box")["width"] == 40
+        assert saved_width(path) == 40
         # Ctrl+S in the Studio saves through JupyterLab (File → Save)
         page.locator(f"{STUDIO} .bfl-toolbar__title").click()
         page.keyboard.press("Control+s")
         deadline = time.monotonic() + 30
-        while params_on_disk(path, "box")["width"] != 90 and time.monotonic() < deadline:
+        width_saved = saved_width(path)
+        while width_saved != 90 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert params_on_disk(path, "box")["width"] == 90
+            width_saved = saved_width(path)
+        assert width_saved == 90
         page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty", state="detached")
         saved = Graph.load(path)  # what JupyterLab wrote is a valid graph
         assert [n.id for n in saved.nodes] == ["box", "shell", "fillet"]

@@ -174,7 +174,10 @@ class Hub:
     def audit(self, kind: str | None = None, user: str | None = None) -> list[dict[str, Any]]:
         if not self.audit_log.exists():
             return []
-        events = [json.loads(line) for line in self.audit_log.read_text().splitlines() if line.strip()]
+        text = self.audit_log.read_text()
+        # only whole lines: a record being appended right now is read on the next poll
+        complete = text[: text.rfind("\n") + 1]
+        events = [json.loads(line) for line in complete.splitlines() if line.strip()]
         return [e for e in events if (kind is None or e["kind"] == kind) and (user is None or e.get("user") == user)]
 
     def wait_audit(self, kind: str, user: str, timeout: float = 20, **match: Any) -> dict[str, Any]:
