@@ -9,6 +9,12 @@ Writing is the inverse and keeps unknown keys. Saves are atomic — written to a
 temporary file in the same folder, flushed and fsync'ed, then renamed over the target —
 so a crash mid-save leaves either the old file or the new one, never half of one.
 
+Files saved by someone else can still be cut short: JupyterLab (File → Save on a Studio
+tab, or its text editor) writes in place after copying the old file to ``.~NAME``, and
+keeps that copy only when the write did not finish. :func:`load` of a file that is not
+valid JSON therefore names the copies a user can recover from — JupyterLab's ``.~NAME``
+and the newest Studio autosave version in ``.brepflow-history/`` — when they exist.
+
 Version migrations: files carry ``version`` "x.y.z". :data:`MIGRATIONS` maps a major
 version to a function that upgrades the raw dict one step; files from a newer major
 version than we know are refused with a clear message instead of being misread.
@@ -17,6 +23,7 @@ version than we know are refused with a clear message instead of being misread.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -30,8 +37,11 @@ from typing import Any
 from brepflow_lab.errors import ErrorCode, GraphError, Problem
 from brepflow_lab.graph.model import Edge, GraphDocument, InputLinks, Node, Parameter, SocketRef
 
+HISTORY_DIR = ".brepflow-history"  # the Studio's autosave versions (brepflow_lab.widgets.autosave)
+
 __all__ = [
     "FORMAT_VERSION",
+    "HISTORY_DIR",
     "MIGRATIONS",
     "dump",
     "dumps",
@@ -215,7 +225,31 @@ def load(path: str | os.PathLike[str]) -> GraphDocument:
         raise GraphError([Problem(ErrorCode.FILE_NOT_FOUND, f"no such graph file: {p}")], str(p)) from None
     except OSError as exc:
         raise GraphError([Problem(ErrorCode.FILE_NOT_FOUND, f"cannot read {p}: {exc.strerror}")], str(p)) from None
-    return loads(raw, source=str(p))
+    try:
+        return loads(raw, source=str(p))
+    except GraphError as exc:
+        copies = _recoverable_copies(p) if exc.code is ErrorCode.FILE_MALFORMED else []
+        if not copies:
+            raise
+        hint = "; ".join(copies)
+        problems = [dataclasses.replace(q, message=f"{q.message}; {hint}") for q in exc.problems]
+        raise GraphError(problems, str(p)) from None
+
+
+def _recoverable_copies(path: Path) -> list[str]:
+    """Readable earlier versions of ``path`` that a user can restore from, described."""
+    found = []
+    candidates = (
+        (path.parent / f".~{path.name}", "JupyterLab kept the previous version of an interrupted save in {}"),
+        (path.parent / HISTORY_DIR / f"{path.name}.~1~", "the newest autosaved version is {}"),
+    )
+    for copy, text in candidates:
+        try:
+            loads(copy.read_bytes(), source=str(copy))
+        except (OSError, GraphError):
+            continue
+        found.append(text.format(copy))
+    return found
 
 
 def to_json(doc: GraphDocument) -> dict[str, Any]:

@@ -30,14 +30,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brepflow_lab.graph.bflow import save_atomic
+from brepflow_lab.graph.bflow import HISTORY_DIR, save_atomic
 
 if TYPE_CHECKING:
     from brepflow_lab.api import Graph
 
 __all__ = ["HISTORY_DIR", "Autosaver", "backup", "history_versions", "version_path"]
 
-HISTORY_DIR = ".brepflow-history"
 _VERSION_RE = re.compile(r"\.~(\d+)~$")
 
 

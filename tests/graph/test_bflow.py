@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -109,6 +111,58 @@ def test_malformed_json_names_line_and_column(tmp_path):
         bflow.load(p)
     assert info.value.problems[0].code is ErrorCode.FILE_MALFORMED
     assert "line 2" in str(info.value)
+
+
+def _killed_during_jupyter_save(path, text):
+    """Run Jupyter Server's own save path and kill the process half-way through the write."""
+    script = (
+        "import os, sys\n"
+        "from jupyter_server.services.contents.fileio import atomic_writing\n"
+        "text = sys.argv[2]\n"
+        "with atomic_writing(sys.argv[1]) as f:\n"
+        "    f.write(text[: len(text) // 2]); f.flush()\n"
+        "    os._exit(9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path), text], check=False)
+    assert done.returncode == 9
+
+
+def test_a_file_cut_short_by_an_interrupted_jupyter_save_names_the_copies_to_recover_from(tmp_path):
+    g = Graph.new()
+    g.add("Solid::Box", id="box", width=40)
+    path = g.save(tmp_path / "part.bflow.json")
+    g.node("box").params["width"] = 90
+    _killed_during_jupyter_save(path, bflow.dumps(g.document))
+    backup = tmp_path / ".~part.bflow.json"
+    assert backup.exists()  # what Jupyter leaves behind: the previous version
+    with pytest.raises(GraphError) as info:
+        bflow.load(path)
+    problem = info.value.problems[0]
+    assert problem.code is ErrorCode.FILE_MALFORMED
+    assert problem.message.startswith("not valid JSON")
+    assert f"JupyterLab kept the previous version of an interrupted save in {backup}" in problem.message
+    assert bflow.load(backup).nodes[0].params["width"] == 40  # and it is whole
+
+    # a Studio autosave version is named too; a copy that is itself broken is not
+    history = tmp_path / bflow.HISTORY_DIR
+    history.mkdir()
+    (history / "part.bflow.json.~1~").write_text(backup.read_text())
+    backup.write_text("{")
+    with pytest.raises(GraphError) as info:
+        bflow.load(path)
+    message = info.value.problems[0].message
+    assert f"the newest autosaved version is {history / 'part.bflow.json.~1~'}" in message
+    assert ".~part.bflow.json" not in message
+
+
+def test_a_malformed_file_without_copies_says_only_what_is_wrong(tmp_path):
+    p = tmp_path / "bad.bflow.json"
+    p.write_text("")
+    with pytest.raises(GraphError) as info:
+        bflow.load(p)
+    assert [str(q) for q in info.value.problems] == [
+        "[FILE_MALFORMED] not valid JSON: Expecting value at line 1, column 1"
+    ]
 
 
 def test_missing_file():
