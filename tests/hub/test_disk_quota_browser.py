@@ -34,11 +34,20 @@ import pytest
 from tests.browser.lab import CHROMIUM, chromium
 
 if os.geteuid() != 0 or not Path("/sys/fs/cgroup").is_dir():
-    pytest.skip("the BrepFlow spawner needs root (Unix accounts, loop mounts, cgroups)", allow_module_level=True)
+    pytest.skip(
+        "the BrepFlow spawner needs root (Unix accounts, loop mounts, cgroups under /sys/fs/cgroup): run the tests as root",
+        allow_module_level=True,
+    )
 if shutil.which("mkfs.ext4") is None or not Path("/dev/loop-control").exists():
-    pytest.skip("disk quotas need e2fsprogs (mkfs.ext4) and loop devices (/dev/loop-control)", allow_module_level=True)
+    pytest.skip(
+        "disk quotas need mkfs.ext4 and loop devices: `apt-get install e2fsprogs` and a host with /dev/loop-control",
+        allow_module_level=True,
+    )
 if shutil.which("configurable-http-proxy") is None:
-    pytest.skip("configurable-http-proxy (npm -g) is needed to run a real hub", allow_module_level=True)
+    pytest.skip(
+        "configurable-http-proxy is missing (a real hub needs its proxy): npm install -g configurable-http-proxy",
+        allow_module_level=True,
+    )
 if not CHROMIUM.exists():
     pytest.skip(
         f"no Chromium at {CHROMIUM}: apt-get install chromium fonts-liberation (never `playwright install`)",

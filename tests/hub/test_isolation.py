@@ -38,10 +38,15 @@ import websocket
 
 if os.geteuid() != 0 or not Path("/sys/fs/cgroup").is_dir() or shutil.which("mkfs.ext4") is None:
     pytest.skip(
-        "the BrepFlow spawner needs root (Unix accounts, loop mounts, cgroups) and e2fsprogs", allow_module_level=True
+        "the BrepFlow spawner needs root (Unix accounts, loop mounts, cgroups under /sys/fs/cgroup) and e2fsprogs: "
+        "run the tests as root after `apt-get install e2fsprogs`",
+        allow_module_level=True,
     )
 if shutil.which("configurable-http-proxy") is None:
-    pytest.skip("configurable-http-proxy (npm -g) is needed to run a real hub", allow_module_level=True)
+    pytest.skip(
+        "configurable-http-proxy is missing (a real hub needs its proxy): npm install -g configurable-http-proxy",
+        allow_module_level=True,
+    )
 
 from brepflow_lab.hub import quota as quotas
 from brepflow_lab.hub.users import Layout, ensure_environment, ensure_user, remove_team, remove_user

@@ -23,7 +23,10 @@ import pytest
 from tornado import web
 
 if os.geteuid() != 0 or shutil.which("mkfs.ext4") is None or shutil.which("useradd") is None:
-    pytest.skip("needs root, e2fsprogs and useradd (Unix accounts and loop mounts)", allow_module_level=True)
+    pytest.skip(
+        "Unix accounts and loop mounts need root, mkfs.ext4 and useradd: run as root after `apt-get install e2fsprogs passwd`",
+        allow_module_level=True,
+    )
 
 from brepflow_lab.hub import disk
 from brepflow_lab.hub import quota as quotas
@@ -268,7 +271,10 @@ def test_a_copy_that_does_not_fit_leaves_no_partial_file(small_disk: Path) -> No
 def cgroups() -> Iterator[quotas.Cgroups]:
     cg = quotas.detect_cgroups(parent=f"brepflow-unit-{os.getpid()}")
     if cg is None:
-        pytest.skip("no writable cgroup hierarchy under /sys/fs/cgroup")
+        pytest.skip(
+            "no writable cgroup hierarchy under /sys/fs/cgroup: run as root on a host (or a --privileged container) "
+            "that mounts cgroups read-write"
+        )
     yield cg
     for d in cg.user_dirs("u1"):
         with contextlib.suppress(Exception):
