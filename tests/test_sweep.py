@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,6 @@ from brepflow_lab.sweep import (
     load_matrix,
     resolve_executor,
     run_sweep,
-    warm_worker,
 )
 
 from .engine.demo_nodes import make_registry
@@ -48,13 +46,8 @@ FAILING = {"L": 100, "W": 30, "H": 30, "wall": 2, "corner": 20, "inset": 9}  # f
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[DaskExecutor]:
-    executor = DaskExecutor.local(2, dashboard=False, warmup=warm_worker)
-    try:
-        executor.wait_for_workers(2, timeout=120)
-        yield executor
-    finally:
-        executor.close()
+def cluster(dask_executor: DaskExecutor) -> DaskExecutor:
+    return dask_executor
 
 
 def enclosure() -> Graph:

@@ -1,7 +1,8 @@
 """Fixtures of the engine conformance suite: every test runs once per executor.
 
 ``EXECUTORS`` names each executor and how to get it. The Dask one is a LocalCluster of two
-worker *processes*, started once per test module (module-scoped) and closed in teardown.
+worker *processes* (``dask_executor`` in ``tests/conftest.py``), started once per test module
+and closed in teardown.
 Demo nodes run in those processes, so tests never count runs with a counter inside the
 nodes (a worker's counter is not ours): ``calls`` counts ``NodeStarted`` events, which the
 evaluator emits for exactly the nodes it hands to the executor, and outputs/statuses
@@ -11,13 +12,12 @@ prove what ran.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from brepflow_lab import Graph
 from brepflow_lab.engine import Evaluator, Executor, MemoryCache, NodeStarted, SyncExecutor
-from brepflow_lab.engine.dask_executor import DaskExecutor
 from brepflow_lab.nodes import Registry
 
 from .demo_nodes import make_registry
@@ -32,23 +32,6 @@ def _dask(request: pytest.FixtureRequest) -> Executor:
 
 
 EXECUTORS: dict[str, Callable[[pytest.FixtureRequest], Executor]] = {"sync": _sync, "dask": _dask}
-
-
-def warm_worker() -> None:
-    """Import cadquery once per worker, as the API's shared executors do."""
-    from brepflow_lab.kernel import cq
-
-    cq()
-
-
-@pytest.fixture(scope="module")
-def dask_executor() -> Iterator[DaskExecutor]:
-    executor = DaskExecutor.local(2, dashboard=False, warmup=warm_worker)
-    try:
-        executor.wait_for_workers(2, timeout=120)
-        yield executor
-    finally:
-        executor.close()
 
 
 @pytest.fixture(params=sorted(EXECUTORS))
