@@ -37,8 +37,6 @@ from typing import Any
 from brepflow_lab.errors import ErrorCode, GraphError, Problem
 from brepflow_lab.graph.model import Edge, GraphDocument, InputLinks, Node, Parameter, SocketRef
 
-HISTORY_DIR = ".brepflow-history"  # the Studio's autosave versions (brepflow_lab.widgets.autosave)
-
 __all__ = [
     "FORMAT_VERSION",
     "HISTORY_DIR",
@@ -51,9 +49,11 @@ __all__ = [
     "save_atomic",
     "schema",
     "to_json",
+    "version_path",
 ]
 
 FORMAT_VERSION = "0.1.0"
+HISTORY_DIR = ".brepflow-history"  # the Studio's autosave versions (brepflow_lab.widgets.autosave)
 SUPPORTED_MAJOR = 0
 #: major version -> upgrade one step (raw dict in, raw dict out)
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -236,12 +236,17 @@ def load(path: str | os.PathLike[str]) -> GraphDocument:
         raise GraphError(problems, str(p)) from None
 
 
+def version_path(path: Path, number: int) -> Path:
+    """Where the Studio keeps autosave version ``number`` (1 = newest) of ``path``."""
+    return path.parent / HISTORY_DIR / f"{path.name}.~{number}~"
+
+
 def _recoverable_copies(path: Path) -> list[str]:
     """Readable earlier versions of ``path`` that a user can restore from, described."""
     found = []
     candidates = (
         (path.parent / f".~{path.name}", "JupyterLab kept the previous version of an interrupted save in {}"),
-        (path.parent / HISTORY_DIR / f"{path.name}.~1~", "the newest autosaved version is {}"),
+        (version_path(path, 1), "the newest autosaved version is {}"),
     )
     for copy, text in candidates:
         try:

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brepflow_lab.graph.bflow import HISTORY_DIR, save_atomic
+from brepflow_lab.graph.bflow import HISTORY_DIR, save_atomic, version_path
 
 if TYPE_CHECKING:
     from brepflow_lab.api import Graph
@@ -38,11 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["HISTORY_DIR", "Autosaver", "backup", "history_versions", "version_path"]
 
 _VERSION_RE = re.compile(r"\.~(\d+)~$")
-
-
-def version_path(path: Path, number: int) -> Path:
-    """Where version ``number`` (1 = newest) of ``path`` is kept."""
-    return path.parent / HISTORY_DIR / f"{path.name}.~{number}~"
 
 
 def history_versions(path: str | os.PathLike[str]) -> list[Path]:
