@@ -23,7 +23,6 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -210,9 +209,13 @@ class AccountStore:
         kwargs: dict[str, Any] = {}
         if db_url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
-            path = db_url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            from brepflow_lab.hub.private import private_file, sqlite_file
+
+            path = sqlite_file(db_url)
+            if path is not None:
+                # password hashes: a private folder when we make it, a 0600 file whatever made it
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                private_file(path)
         self.engine = sa.create_engine(db_url, **kwargs)
         _metadata.create_all(self.engine)
 

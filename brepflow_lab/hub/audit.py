@@ -77,7 +77,7 @@ def configure(path: str | os.PathLike[str] | None) -> Path | None:
     global _path
     _path = Path(path).expanduser().resolve() if path else None
     if _path is not None:
-        _path.parent.mkdir(parents=True, exist_ok=True)
+        _path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return configured_path()
 
 

@@ -66,10 +66,12 @@ def cmd_start(args: argparse.Namespace) -> int:
     proxy = shutil.which("configurable-http-proxy")
     if proxy is None:
         return _err("configurable-http-proxy is not installed: npm install -g configurable-http-proxy")
-    state = settings.state_dir
-    state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from brepflow_lab.hub.private import secure_state
+
+    state = secure_state(settings)  # refused here, with the reason, if another account owns it
     thin = state / "jupyterhub_config.py"
     thin.write_text(THIN_CONFIG)
+    os.chmod(thin, 0o600)
     env = dict(os.environ)
     if args.config:
         env["BREPFLOW_HUB_CONFIG"] = str(Path(args.config).resolve())
@@ -181,6 +183,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     )
     if problems:
         return _err("; ".join(problems))
+    from brepflow_lab.hub.private import secure_state
+
+    secure_state(settings)  # often the first command on a new hub: it makes the state folder, privately
     audit.configure(settings.audit_log)
     store = AccountStore(settings.db_url)
     try:

@@ -156,9 +156,11 @@ def apply(c: Any, settings: Settings) -> None:
     activate(settings)
     s = settings
     from brepflow_lab.hub import audit
+    from brepflow_lab.hub.private import secure_state
 
+    # at every start: 0700/0600 however the folder came to exist; refused if another account owns it
+    secure_state(s)
     audit.configure(s.audit_log)
-    s.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     hub = c.JupyterHub
     hub.ip = s.hub.ip
@@ -309,5 +311,13 @@ def configure(c: Any, default_dir: str | os.PathLike[str] | None = None) -> Sett
     """Entry point of ``jupyterhub_config.py``: load ``hub.yaml`` + overrides and apply them."""
     path = config_path_from_env(Path(default_dir) if default_dir is not None else None)
     settings = load_settings(path, overrides_from_env())
+    # Everything the hub process writes from now on (the database on first start, pid files, the
+    # viewer's cache) is private to it; users' servers get the usual umask back (below, and in
+    # BrepFlowSpawner's preexec), so their files keep their usual modes.
+    os.umask(0o077)
     apply(c, settings)
+    section = c.LocalProcessSpawner
+    kwargs = dict(section["popen_kwargs"]) if "popen_kwargs" in section else {}
+    kwargs.setdefault("umask", 0o022)
+    c.LocalProcessSpawner.popen_kwargs = kwargs
     return settings
