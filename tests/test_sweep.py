@@ -88,7 +88,12 @@ def test_sweep_of_24_enclosures_goes_on_past_the_one_that_cannot_be_built(cluste
     assert local.executor == "sync" and table.executor == "dask"
     assert [v.fingerprint for v in local] == [v.fingerprint for v in table]
     assert [v.status for v in local] == [v.status for v in table]
-    assert [v.volume for v in local] == pytest.approx([v.volume for v in table], rel=1e-12)
+    # the failed variant has no volume: compare it as None, the others within 1e-12
+    # (pytest.approx of a list holding None raises TypeError from pytest 9.2 on)
+    assert [v.volume is None for v in local] == [v.volume is None for v in table]
+    for here, there in zip(local, table):
+        if here.volume is not None:
+            assert here.volume == pytest.approx(there.volume, rel=1e-12)
 
 
 def test_the_matrix_may_be_dicts_a_dataframe_or_a_csv_file(cluster, tmp_path):
