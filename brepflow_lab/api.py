@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from brepflow_lab import provenance
 from brepflow_lab.engine import EvaluationResult, Evaluator, EventBus, default_cache
 from brepflow_lab.errors import ErrorCode, GraphError, Problem
 from brepflow_lab.graph import bflow
@@ -545,6 +546,9 @@ class Graph:
             output_dir=Path(output_dir).resolve() if output_dir is not None else base_dir,
             allow_unsafe_paths=allow_unsafe_paths,
             executor=run_on,
+        )
+        result.provenance = provenance.record(
+            graph_path=self.path, document_json=bflow.to_json(self._doc), parameters=result.parameters
         )
         self.last_result = result
         if limit is not None and not is_concurrent(run_on if run_on is not None else self.evaluator.executor):

@@ -7,12 +7,14 @@ Exit codes (stable, for scripts and CI):
 * 10 — the file (or a sweep's parameter matrix) is invalid: every problem is listed on stderr, no traceback. For a file
   that parses but has semantic errors (unknown node type, missing ``@param``, cycle...)
   ``render`` still evaluates and exports the parts that are fine before exiting 10.
+
+``reproduce MANIFEST`` (see :mod:`brepflow_lab.reproduce`): 0 every shape identical, 1 some
+shape differs, 10 the graph file is missing or changed since the render.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -21,14 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from brepflow_lab.errors import GraphError
+from brepflow_lab.render import FORMATS, MANIFEST_FORMAT, QUALITY, render_outputs
 
 EXIT_OK = 0
 EXIT_NODE_FAILED = 2
 EXIT_INVALID = 10
 EXIT_USAGE = 64
-
-FORMATS = ("step", "stl", "glb", "gltf", "3mf", "brep", "iges")
-QUALITY = {"preview": 0.005, "medium": 0.002, "high": 0.001}  # linear deflection / bbox diagonal
 
 
 def _parse_value(text: str) -> Any:
@@ -148,33 +148,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _terminal_shapes(g: Any, result: Any) -> list[tuple[str, str]]:
-    """(node id, socket) of shape outputs nothing else consumes, exports excluded."""
-    from brepflow_lab.nodes.spec import SHAPE_TYPES
-
-    consumed = {(ref.node_id, ref.socket) for n in g.document.nodes for _, ref in n.links()}
-    out = []
-    for n in g.document.nodes:
-        spec = g.registry.get(n.type)
-        if spec is None or spec.side_effects:
-            continue
-        for o in spec.outputs:
-            if o.type in SHAPE_TYPES and (n.id, o.name) not in consumed:
-                out.append((n.id, o.name))
-    return out
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def cmd_render(args: argparse.Namespace) -> int:
-    from brepflow_lab.kernel import exchange, hashing
-
     formats = [f.strip().lower() for f in args.export.split(",") if f.strip()] if args.export else ["step"]
     bad = [f for f in formats if f not in FORMATS]
     if bad:
@@ -207,53 +181,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     for r in failed:
         if r.status == "failed":
             print(f"failed: {r.error}", file=sys.stderr)
-    shapes: dict[str, Any] = {}
-    exports: list[dict[str, Any]] = []
-    export_failed = False
-    for node_id, socket in _terminal_shapes(g, result):
-        nr = result.nodes.get(node_id)
-        if nr is None or not nr.ok:
-            continue
-        value = nr.outputs.get(socket)
-        items = value if isinstance(value, list) else [value]
-        for index, item in enumerate(items):
-            name = node_id if len(items) == 1 else f"{node_id}_{index}"
-            if socket != "shape" and len(items) == 1:
-                name = f"{node_id}_{socket}"
-            shapes[name] = hashing.shape_summary(item)
-            diag = max(shapes[name].get("diagonal") or 1.0, 1e-6)
-            for fmt in formats:
-                path = out_dir / f"{name}.{fmt}"
-                try:
-                    written = exchange.export_shape(item, path, fmt, tolerance=diag * QUALITY[args.quality])
-                except Exception as exc:
-                    export_failed = True
-                    print(f"export failed: {name} as {fmt}: {exc}", file=sys.stderr)
-                    continue
-                exports.append(
-                    {
-                        "node": node_id,
-                        "format": fmt,
-                        "path": str(Path(written).relative_to(out_dir)),
-                        "sha256": _sha256(Path(written)),
-                        "bytes": Path(written).stat().st_size,
-                    }
-                )
-    for node_id, nr in result.nodes.items():  # files written by IO::Export* nodes
-        if nr.ok and isinstance(nr.outputs.get("path"), str) and Path(nr.outputs["path"]).is_file():
-            p = Path(nr.outputs["path"])
-            try:
-                rel = str(p.relative_to(out_dir))
-            except ValueError:
-                rel = str(p)
-            fmt = p.suffix.lstrip(".").lower()
-            exports.append(
-                {"node": node_id, "format": fmt, "path": rel, "sha256": _sha256(p), "bytes": p.stat().st_size}
-            )
+    shapes, exports, export_failed = render_outputs(g, result, out_dir, formats, args.quality)
     manifest = {
-        "graph": str(Path(args.graph).resolve()),
+        "format": MANIFEST_FORMAT,
+        "brepflow_lab": result.provenance["brepflow_lab"],
+        "environment": result.provenance["environment"],
+        "graph": result.provenance["graph"],
         "units": g.document.units,
         "parameters": result.parameters,
+        "overrides": overrides,
+        "options": {"export": formats, "quality": args.quality, "allow_unsafe_paths": args.allow_unsafe_paths},
         "nodes": {nid: nr.to_dict() for nid, nr in result.nodes.items()},
         "shapes": shapes,
         "exports": exports,
@@ -326,6 +263,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK if table.ok else EXIT_NODE_FAILED
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Re-render a manifest's graph with its recorded parameters and compare the shapes."""
+    from brepflow_lab.reproduce import reproduce
+
+    return reproduce(args.manifest, args.out, as_json=args.json)
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     """Start JupyterLab on the design notebooks (or FOLDER), on 127.0.0.1."""
     import os
@@ -396,6 +340,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="let IO nodes use absolute paths and '..' (trusted graphs only)",
     )
     p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser(
+        "reproduce",
+        help="re-render a manifest.json's graph with its recorded parameters; compare every shape",
+        description="Exit 0 when every shape is identical to the recorded one, 1 when any differs, "
+        "10 when the graph file is missing or changed since the render (sha256).",
+    )
+    p.add_argument("manifest", help="a manifest.json written by brepflow-lab render")
+    p.add_argument("--out", help="also write the exports and a new manifest.json into this folder")
+    p.add_argument("--json", action="store_true", help="the comparison as JSON")
+    p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("validate", help="check a graph file; exit 0 if valid, 10 if not")
     p.add_argument("graph")

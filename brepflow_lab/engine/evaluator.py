@@ -139,6 +139,8 @@ class EvaluationResult(Mapping[str, dict[str, Any]]):
         self.superseded = superseded
         self.executor = executor  # name of the executor that ran the nodes ("sync", "dask")
         self.dashboard_link = dashboard_link  # the Dask dashboard, when a cluster ran them
+        # how this result was made (brepflow_lab.provenance.record); set by Graph.evaluate
+        self.provenance: dict[str, Any] | None = None
 
     def __getitem__(self, node_id: str) -> dict[str, Any]:
         result = self.nodes[node_id]

@@ -46,6 +46,7 @@ Files are written by this process from bytes the workers return, so a remote clu
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -141,7 +142,7 @@ def resolve_executor(executor: Any = None, *, workers: int | None = None, schedu
 
 
 def _check_formats(export: str | Sequence[str] | None) -> list[str]:
-    from brepflow_lab.cli import FORMATS
+    from brepflow_lab.render import FORMATS
 
     if export is None:
         return []
@@ -187,8 +188,8 @@ def run_sweep(
     on_variant: Callable[[VariantResult], None] | None = None,
 ) -> SweepResult:
     """Evaluate every variant of ``matrix`` (see the module docstring); never stops on a failure."""
-    from brepflow_lab.cli import QUALITY
     from brepflow_lab.graph.resolve import param_references
+    from brepflow_lab.render import QUALITY
 
     known = set(graph.document.parameters)
     for n in graph.document.nodes:
@@ -212,6 +213,7 @@ def run_sweep(
     stem = targets[0][0] if len(targets) == 1 else "result"
     runner = resolve_executor(executor, workers=workers, scheduler=scheduler)
     payload = _payload(graph)
+    made_by = _provenance(graph, targets, formats, quality)
 
     def options(index: int) -> dict[str, Any]:
         return {
@@ -288,13 +290,25 @@ def run_sweep(
             if vr.status == "pending":
                 vr.status = "cancelled"
         bar.close(interrupted=True)
-        table = _table(results, names, start, runner, out_dir, interrupted=True)
+        table = _table(results, names, start, runner, out_dir, made_by, interrupted=True)
         raise SweepInterrupted(table) from None
     finally:
         if pool is not None:
             pool.close()
     bar.close()
-    return _table(results, names, start, runner, out_dir)
+    return _table(results, names, start, runner, out_dir, made_by)
+
+
+def _provenance(graph: Graph, targets: list[tuple[str, str]], formats: list[str], quality: str) -> dict[str, Any]:
+    """The sweep's manifest.json head: how it was made (brepflow_lab.provenance) and its options."""
+    from brepflow_lab import provenance
+    from brepflow_lab.graph import bflow
+
+    defaults = {name: p.value for name, p in graph.document.parameters.items()}
+    made = provenance.record(graph_path=graph.path, document_json=bflow.to_json(graph.document), parameters=defaults)
+    made["defaults"] = made.pop("parameters")
+    made["options"] = {"targets": [f"{n}.{s}" for n, s in targets], "export": formats, "quality": quality}
+    return made
 
 
 def _table(
@@ -303,6 +317,7 @@ def _table(
     start: float,
     runner: Any,
     out_dir: Path | None,
+    made_by: dict[str, Any] | None = None,
     *,
     interrupted: bool = False,
 ) -> SweepResult:
@@ -317,6 +332,30 @@ def _table(
     )
     if out_dir is not None:
         table.to_csv(out_dir / "results.csv")
+        if made_by is not None:
+            manifest = {
+                "format": 2,
+                "kind": "sweep",
+                **made_by,
+                "executor": table.executor,
+                "seconds": round(table.seconds, 3),
+                "interrupted": interrupted,
+                "counts": table.counts(),
+                "variants": [
+                    {
+                        "index": v.index,
+                        "parameters": v.parameters,
+                        "status": v.status,
+                        "error_code": v.error_code,
+                        "fingerprint": v.fingerprint,
+                        "volume": v.volume,
+                        "area": v.area,
+                        "exports": list(v.exports),
+                    }
+                    for v in results
+                ],
+            }
+            write_atomically(out_dir / "manifest.json", (json.dumps(manifest, indent=2, default=str) + "\n").encode())
     return table
 
 
