@@ -33,9 +33,11 @@ Folders:
   directory descriptor.
 
 The shared environment (:func:`ensure_environment`) is a venv made from ``/usr/bin/python3``
-under ``/opt/brepflow-lab/env`` that every account can read, with brepflow-lab and the
-hub's own JupyterHub version installed (``jupyterhub-singleuser`` must match the hub). It is
-keyed on a hash of the project's files: an unchanged project reuses the env in a second.
+under ``/opt/brepflow-lab/env`` that every account can read. It installs from the project's
+lock (``locks/lab.txt``, hash-checked: the versions the tests ran against), then brepflow-lab
+built with the locked build tools; should the hub run another JupyterHub than the lock's, that
+version is installed over it (``jupyterhub-singleuser`` must match the hub). It is keyed on a
+hash of the project's files, the lock included: an unchanged project reuses the env in a second.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ __all__ = [
 log = logging.getLogger("brepflow_lab.hub.users")
 
 DEFAULT_ENV_PREFIX = "/opt/brepflow-lab/env"
+#: the lock the shared environment installs from (the same as README's start command)
+LOCK_FILE = "locks/lab.txt"
 SYSTEM_PYTHON = "/usr/bin/python3"
 UID_MIN = 1000
 TeamRole = Literal["designer", "viewer"]
@@ -430,7 +434,13 @@ def environment_key(project: str | os.PathLike[str] | None = None) -> str:
         raise FileNotFoundError("no brepflow-lab project folder found; pass project=PATH")
     digest = hashlib.sha256()
     digest.update(f"jupyterhub=={jupyterhub.__version__}\n".encode())
-    files = [root / "pyproject.toml", root / "README.md", root / "labextension" / "package.json"]
+    files = [
+        root / "pyproject.toml",
+        root / "README.md",
+        root / LOCK_FILE,
+        root / "labextension" / "package.json",
+        root / "labextension" / "package-lock.json",
+    ]
     for folder in ("brepflow_lab", "labextension/src", "labextension/style"):
         files += sorted(
             p
@@ -498,22 +508,44 @@ def _build_environment(env: Path, root: Path, python: str, extras: list[str], sa
         if result.returncode != 0:
             raise OSError(f"{python} -m venv {env} failed (is python3-venv installed?): {result.stderr.strip()}")
     pip = [str(env_python), "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    lock = root / LOCK_FILE
+    if not lock.is_file():
+        raise FileNotFoundError(f"{lock} is missing: the shared environment installs from the project's lock")
+    say(f"installing the locked packages ({lock.relative_to(root)}) into {env}")
+    # Exactly the versions the tests ran against, hash-checked (README: "the lock").
+    _pip([*pip, "install", "--require-hashes", "-r", str(lock)])
     hub_pin = f"jupyterhub=={jupyterhub.__version__}"
-    say(f"building {root} and installing it with {hub_pin} into {env}")
+    env_hub = _installed_version(env_python, "jupyterhub")
+    if env_hub != jupyterhub.__version__:
+        # The hub runs another JupyterHub than the lock's: single-user servers must match it.
+        say(f"the hub runs JupyterHub {jupyterhub.__version__}, the lock has {env_hub}: installing {hub_pin}")
+        _pip([*pip, "install", hub_pin])
+    if extras:
+        _pip([*pip, "install", *extras])
+    say(f"building {root} and installing it into {env}")
     with tempfile.TemporaryDirectory(prefix="brepflow-wheel-") as wheels:
-        # Build once (the build runs npm for the lab extension), then install that wheel.
-        _pip([*pip, "wheel", "--no-deps", "--wheel-dir", wheels, str(root)])
+        # Build once (the build runs npm ci for the lab extension) with the locked build tools
+        # (no isolated build environment that would fetch the newest hatchling), then install
+        # that wheel without resolving anything again.
+        _pip([*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", wheels, str(root)])
         [wheel] = sorted(Path(wheels).glob("*.whl"))
-        _pip([*pip, "install", str(wheel), hub_pin, *extras])
-        if existed:
-            # Same version number, new code: pip keeps the installed copy without a forced reinstall.
-            _pip([*pip, "install", "--no-deps", "--force-reinstall", str(wheel)])
+        _pip([*pip, "install", "--no-deps", "--force-reinstall", str(wheel)])
     _make_world_readable(env)
     marker.write_text(
         json.dumps({"key": key, "extras": extras, "python": python, "jupyterhub": jupyterhub.__version__}, indent=1)
     )
     os.chmod(marker, 0o644)
     return env
+
+
+def _installed_version(python: Path, name: str) -> str | None:
+    result = subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({name!r}))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout.strip() or None if result.returncode == 0 else None
 
 
 def _pip(cmd: list[str]) -> None:

@@ -142,7 +142,9 @@ def test_dockerfile_builds_the_wheel_and_installs_brepflow_lab_with_its_lab_exte
     text = (EXAMPLE / "Dockerfile").read_text()
     stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, flags=re.MULTILINE)
     assert stages[0] == ("node:20-bookworm", "wheel") and stages[-1][0].startswith("quay.io/jupyter/")
-    assert "python -m build --wheel" in text
+    # both stages install from the project's lock, hash-checked; the wheel builds with the locked tools
+    assert text.count("--require-hashes -r") == 2 and "locks/lab.txt" in text
+    assert "pip wheel --no-deps --no-build-isolation" in text
     assert "COPY --from=wheel /dist/" in text
     assert re.search(r"pip install [^\n]*brepflow_lab-\*\.whl", text)
     assert 'jupyter labextension list 2>&1 | grep -E "brepflow-lab .*enabled.*OK"' in text
