@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import math
 import os
 import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -132,8 +134,19 @@ def test_exports_and_results_csv(cluster, tmp_path):
         "000_enclosure.stl",
         "002_enclosure.step",
         "002_enclosure.stl",
+        "manifest.json",
         "results.csv",
     ]
+    # teammates can read sweep results in a team folder: the umask's mode, not mkstemp's 0600
+    assert (out / "results.csv").stat().st_mode & 0o044 == 0o044
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "sweep" and manifest["counts"] == {"ok": 2, "failed": 1}
+    assert manifest["environment"]["packages"]["cadquery"] == metadata.version("cadquery")
+    assert manifest["brepflow_lab"]["version"] == metadata.version("brepflow-lab")
+    assert manifest["graph"]["document_sha256"] and manifest["defaults"]["L"] == 120
+    assert [v["parameters"]["W"] for v in manifest["variants"]] == [80, 30, 80]  # resolved, per variant
+    assert manifest["variants"][2]["fingerprint"] == table[2].fingerprint
+    assert manifest["options"] == {"targets": ["enclosure.shape"], "export": ["step", "stl"], "quality": "medium"}
     with (out / "results.csv").open(newline="") as fh:
         reader = csv.DictReader(fh)
         assert reader.fieldnames == ["variant", *PARAMS, *RESULT_COLUMNS]
