@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from brepflow_lab.errors import ErrorCode
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.checks import Box, box_test, inside_box, is_inside_out, is_valid, solid_volume
 from brepflow_lab.kernel.selectors import select_edges, select_faces
 
 if TYPE_CHECKING:
@@ -79,20 +80,6 @@ def _has_content(shape: Any) -> bool:
     return bool(shape.Solids() or shape.Shells() or shape.Faces() or shape.Edges() or shape.Vertices())
 
 
-def _is_valid(shape: Any) -> bool:
-    try:
-        return bool(shape.isValid())
-    except Exception:
-        return False
-
-
-def _volume(shape: Any) -> float:
-    try:
-        return float(sum(s.Volume() for s in shape.Solids()))
-    except Exception:
-        return float("nan")
-
-
 def _single_solid(ctx: NodeContext, shape: Any, feature: str) -> Any:
     solids = shape.Solids()
     if len(solids) != 1:
@@ -127,7 +114,7 @@ def _simplify(shape: Any) -> Any | None:
         simplified = cq().Shape.cast(upgrader.Shape())
     except Exception:
         return None
-    return simplified if _is_valid(simplified) else None
+    return simplified if is_valid(simplified) else None
 
 
 def _try_build(builder: Any) -> Any | None:
@@ -191,7 +178,7 @@ def _run_common_of_all(ctx: NodeContext, shapes: Sequence[Any]) -> Any:
 
 
 def _raise_boolean_failure(ctx: NodeContext, kind: BooleanKind, shapes: Sequence[Any]) -> NoReturn:
-    broken = [str(i + 1) for i, s in enumerate(shapes) if not _is_valid(s)]
+    broken = [str(i + 1) for i, s in enumerate(shapes) if not is_valid(s)]
     if broken:
         raise ctx.error(
             ErrorCode.GEOM_INVALID_INPUT,
@@ -214,7 +201,7 @@ def _finish_boolean(ctx: NodeContext, kind: BooleanKind, result: Any, simplify: 
         simplified = _simplify(result)
         if simplified is not None:
             return _unwrap(simplified)
-    if not _is_valid(result):
+    if not is_valid(result):
         raise ctx.error(
             ErrorCode.GEOM_BOOLEAN_FAIL,
             f"OCCT produced an invalid result for the {_VERB[kind]} (self-intersecting or broken topology)",
@@ -370,7 +357,7 @@ def _edge_feature(
     except Exception:
         raise ctx.error(code, f"OCCT refused the selected edges for a {feature}", param="edges") from None
     result = _try_build(builder)
-    if result is None or not _is_valid(result) or not result.Solids():
+    if result is None or not is_valid(result) or not result.Solids():
         raise ctx.error(
             code,
             _too_large(ctx, what, size, shape, edges),
@@ -378,9 +365,10 @@ def _edge_feature(
             hint=hint,
         )
     # rounding or bevelling edges never reaches outside the original bounding box (a concave
-    # edge gains material, but inside the box); a "done" result that does is broken
-    after = _volume(result)
-    if not (after > 0 and math.isfinite(after) and _inside_box(result, shape)):
+    # edge gains material, but inside the box); a "done" result that does is broken, and so
+    # is one that is inside out (negative volume)
+    if is_inside_out(result) or not inside_box(result, shape):
+        after = solid_volume(result)  # only for the message: the failure path may be slow
         raise ctx.error(
             code,
             _too_large(ctx, what, size, shape, edges) + f": OCCT returned a solid of volume {_fmt(after)}",
@@ -388,19 +376,6 @@ def _edge_feature(
             hint=hint,
         )
     return _unwrap(result)
-
-
-def _inside_box(inner: Any, outer: Any) -> bool:
-    a, b = inner.BoundingBox(), outer.BoundingBox()
-    slack = 1e-4 + 1e-6 * b.DiagonalLength
-    return (
-        a.xmin >= b.xmin - slack
-        and a.ymin >= b.ymin - slack
-        and a.zmin >= b.zmin - slack
-        and a.xmax <= b.xmax + slack
-        and a.ymax <= b.ymax + slack
-        and a.zmax <= b.zmax + slack
-    )
 
 
 def fillet(ctx: NodeContext, shape: Any, radius: float, *, edges: str = "", select_all: bool = False) -> Any:
@@ -474,35 +449,36 @@ def _closed_hollow(solid: Any, offset: float) -> Any | None:
 
 
 def _plausible_shell(solid: Any, opening: Sequence[Any], result: Any | None, inside: bool, thickness: float) -> bool:
-    if result is None or not result.Solids() or not _is_valid(result):
+    if result is None or not result.Solids() or not is_valid(result):
         return False
-    before, after = _volume(solid), _volume(result)
+    before, after = solid_volume(solid), solid_volume(result)
     if not (after > 0 and math.isfinite(after)):
         return False
-    outer, box = solid.BoundingBox(), result.BoundingBox()
-    slack = 1e-3 + 1e-6 * outer.DiagonalLength
     if inside:
-        # outer dimensions kept, material removed
-        same_box = all(
-            abs(a - b) <= slack
-            for a, b in zip(
-                (outer.xmin, outer.ymin, outer.zmin, outer.xmax, outer.ymax, outer.zmax),
-                (box.xmin, box.ymin, box.zmin, box.xmax, box.ymax, box.zmax),
-            )
-        )
-        # a wall of thickness t under the kept faces holds about area × t; OCCT sometimes returns
-        # a "valid" solid far heavier than that (inner offset of a small fillet gone wrong)
+        # outer dimensions kept, material removed; a wall of thickness t under the kept faces
+        # holds about area × t, and OCCT sometimes returns a "valid" solid far heavier than that
+        # (inner offset of a small fillet gone wrong)
+        if not after < before:
+            return False
         kept_area = sum(f.Area() for f in solid.Faces()) - sum(f.Area() for f in opening)
-        return same_box and after < before and after <= 1.5 * kept_area * thickness
-    grown = (
-        box.xmin <= outer.xmin + slack
-        and box.ymin <= outer.ymin + slack
-        and box.zmin <= outer.zmin + slack
-        and box.xmax >= outer.xmax - slack
-        and box.ymax >= outer.ymax - slack
-        and box.zmax >= outer.zmax - slack
-    )
-    return grown and box.DiagonalLength <= outer.DiagonalLength + 4 * thickness + slack
+        if not after <= 1.5 * kept_area * thickness:
+            return False
+
+        def same_box(outer: Box, box: Box, margin: float) -> bool:
+            slack = 1e-3 + 1e-6 * math.dist(outer[:3], outer[3:]) + margin
+            return all(abs(a - b) <= slack for a, b in zip(outer, box))
+
+        return box_test(solid, result, same_box)
+
+    def grown(outer: Box, box: Box, margin: float) -> bool:
+        # the cavity is the solid: the result encloses it and grew by about the thickness
+        slack = 1e-3 + 1e-6 * math.dist(outer[:3], outer[3:]) + margin
+        encloses = all(box[i] <= outer[i] + slack for i in range(3)) and all(
+            box[i] >= outer[i] - slack for i in range(3, 6)
+        )
+        return encloses and math.dist(box[:3], box[3:]) <= math.dist(outer[:3], outer[3:]) + 4 * thickness + slack
+
+    return box_test(solid, result, grown)
 
 
 def shell(ctx: NodeContext, shape: Any, thickness: float, *, inside: bool = True, faces: str = ">Z") -> Any:
@@ -665,7 +641,7 @@ def draft(
                 hint="select only the side faces that run along the pull direction",
             )
     result = _try_build(builder)
-    if result is None or not _is_valid(result) or not result.Solids():
+    if result is None or not is_valid(result) or not result.Solids():
         raise ctx.error(
             ErrorCode.GEOM_DRAFT_FAIL,
             f"OCCT could not tilt the {len(targets)} selected faces by {_fmt(angle)}°",
@@ -706,9 +682,9 @@ def offset(ctx: NodeContext, shape: Any, distance: float, *, join: JoinKind = "a
             result = cq().Shape.cast(builder.Shape())
     except Exception:
         result = None
-    plausible = result is not None and _is_valid(result) and _has_content(result)
+    plausible = result is not None and is_valid(result) and _has_content(result)
     if plausible and result is not None and shape.Solids():
-        before, after = _volume(shape), _volume(result)
+        before, after = solid_volume(shape), solid_volume(result)
         plausible = bool(result.Solids()) and (after > before if distance > 0 else 0 < after < before)
     if not plausible or result is None:
         box = shape.BoundingBox()

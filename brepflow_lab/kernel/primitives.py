@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from brepflow_lab.errors import ErrorCode
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.checks import is_inside_out, is_valid
 from brepflow_lab.kernel.curves import Vec3, face_inradius, occ_errors, profile_faces, profile_section, unit_vector
 from brepflow_lab.kernel.part import shape_of
 
@@ -218,7 +219,7 @@ def extrude(ctx: NodeContext, profile: Any, direction: Vec3, distance: float, dr
                 face.wrapped, sign * distance / math.cos(math.radians(draft)), sign * math.radians(draft)
             )
             solid = builder.Shape()
-            valid = not solid.IsNull() and m.Shape.cast(solid).isValid()
+            valid = not solid.IsNull() and is_valid(m.Shape.cast(solid))
         if not valid:
             free_form = sorted({e.geomType() for e in face.Edges()} - {"LINE", "CIRCLE", "ELLIPSE"})
             raise ctx.error(
@@ -609,8 +610,10 @@ def sweep(ctx: NodeContext, profile: Any, path: Any, twist: float = 0.0, scale: 
                 ).Shape()
             solids.append(outer)
         result = _result(solids)
-        if not result.isValid():
+        if not is_valid(result):
             raise ValueError("the swept solid intersects itself")
+        if is_inside_out(result):
+            raise ValueError("the swept solid is inside out")
     return result
 
 
@@ -671,6 +674,8 @@ def loft(ctx: NodeContext, profiles: Sequence[Any], ruled: bool = False, closed:
         if not builder.IsDone():
             raise ValueError("thru-sections not done")
         result = _result([builder.Shape()])
-        if not result.isValid():
+        if not is_valid(result):
             raise ValueError("the lofted solid intersects itself")
+        if is_inside_out(result):
+            raise ValueError("the lofted solid is inside out")
     return result

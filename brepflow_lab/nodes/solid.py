@@ -261,7 +261,8 @@ def revolve(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
 
 @node(
     "Solid::Sweep",
-    version=2,  # 2: mitred corners on paths with sharp corners; degenerate paths refused
+    version=2,
+    trusted_output=True,  # the kernel checks validity and orientation of the swept solid  # 2: mitred corners on paths with sharp corners; degenerate paths refused
     inputs=[
         InputSpec("profile", "Shape", help="closed curve or face placed at the start of the path, across it"),
         InputSpec("path", "Curve", help="the curve to sweep along (one connected wire)"),
@@ -296,6 +297,7 @@ def sweep(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
 
 @node(
     "Solid::Loft",
+    trusted_output=True,  # the kernel checks validity and orientation of the lofted solid
     inputs=[
         InputSpec(
             "profiles",
