@@ -18,8 +18,15 @@ accounts got other uids still gives every file to the right account. Disk images
 spawner re-creates images of the right size.
 
 Restore refuses to run while the hub runs (its pid file names a live process) because the hub
-caches the database; it re-creates the Unix accounts and team groups first (when the hub uses
-BrepFlowSpawner and we are root), then the database, configuration and files.
+caches the database. With BrepFlowSpawner on root it first re-creates the Unix accounts, homes
+and team folders of the users whose homes the backup holds (loop-mounted images, so the
+files land inside them). Every archive member is checked before anything is extracted; links
+already on disk where the archive names a path (the absolute ``~/teams/<team>`` links a spawn
+makes) are removed first, never followed, so a hub whose designers have spawned restores in place
+or into fresh folders. Then the state folder (0700, see :mod:`brepflow_lab.hub.private`), the
+database, cookie secret, audit log and files; last, team links and homes are converged to this
+hub's places. The configuration file passed with ``--config`` is never written: the backup's own
+``hub.yaml`` is saved beside it as ``<file>.from-backup``.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from brepflow_lab.hub.config import Settings, to_dict
+from brepflow_lab.hub.private import secure_state
 
 __all__ = ["BackupError", "backup", "hub_running", "restore"]
 
@@ -213,23 +221,82 @@ def _safe_member(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
     return checked
 
 
-def _extract(archive: Path, folder: Path) -> None:
+def _clear_links(tar: tarfile.TarFile, folder: Path) -> int:
+    """Remove links already on disk wherever the archive names a path (or a folder above one).
+
+    A hub where designers have spawned holds the absolute links ``~/teams/<team>`` (and
+    :func:`_unix_accounts` makes them again before the files land). tarfile's filter resolves
+    an existing link when it checks a member's destination, finds it outside ``folder`` and
+    refuses the member; a link planted where the archive has a folder would let extraction
+    write through it. The archive is what is restored, so such links go first, top-down, never
+    followed; the archive's own links are re-created from it.
+    """
+    names: set[tuple[str, ...]] = set()
+    for member in tar.getmembers():
+        parts = Path(member.name).parts
+        for depth in range(1, len(parts) + 1):
+            names.add(parts[:depth])
+    removed = 0
+    for parts in sorted(names, key=len):
+        path = folder.joinpath(*parts)
+        if path.is_symlink():  # lstat: the folders above are real by now (links above removed first)
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _check_archive(archive: Path, folder: Path) -> None:
+    """Clear links in the way (:func:`_clear_links`) and check every member of ``archive``
+    against the extraction filter, so a refused member stops the restore before anything lands."""
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive) as tar:
-        tar.extractall(folder, numeric_owner=False, filter=_safe_member)
+        _clear_links(tar, folder)
+        problems = []
+        for member in tar.getmembers():
+            try:
+                _safe_member(member, str(folder))
+            except tarfile.FilterError as exc:
+                problems.append(f"{member.name}: {exc}")
+    if problems:
+        raise BackupError(
+            f"{archive.name} has member(s) that cannot be restored into {folder} (nothing was extracted): "
+            + "; ".join(problems[:10])
+        )
 
 
-def _unix_accounts(settings: Settings, manifest: dict[str, Any], progress: Callable[[str], None]) -> list[str]:
-    """Re-create Unix accounts and team groups (BrepFlowSpawner on root) before files land."""
-    if settings.spawner.kind != "brepflow" or os.geteuid() != 0:
-        return []
-    from brepflow_lab.hub import users as unix
+def _extract(archive: Path, folder: Path) -> None:
+    """Extract ``archive`` into ``folder``; owners (by name), modes and links come from the archive."""
+    with tarfile.open(archive) as tar:
+        try:
+            tar.extractall(folder, numeric_owner=False, filter=_safe_member)
+        except (OSError, tarfile.TarError) as exc:
+            raise BackupError(f"restoring {archive.name} into {folder} failed: {exc}") from exc
 
-    layout = unix.Layout(
-        home_root=Path(settings.storage.home_root),
-        team_root=Path(settings.storage.team_root),
-        disk_root=Path(settings.storage.disk_root),
+
+def _save_backup_config(src: Path, config_path: str | os.PathLike[str] | None, settings: Settings) -> Path:
+    """The backup's hub.yaml, saved beside ``config_path`` as ``<name>.from-backup`` (never over it)."""
+    target = (
+        Path(f"{config_path}.from-backup") if config_path is not None else settings.state_dir / "hub.yaml.from-backup"
     )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(src / "hub.yaml", tmp)
+    os.chmod(tmp, 0o600)  # it may hold an OAuth client secret
+    os.replace(tmp, target)
+    return target
+
+
+def _top_folders(archive: Path) -> set[str]:
+    """Names of the top-level folders in one of the backup's archives."""
+    if not archive.is_file():
+        return set()
+    with tarfile.open(archive) as tar:
+        return {m.name for m in tar.getmembers() if m.isdir() and "/" not in m.name.strip("/")}
+
+
+def _account_plan(settings: Settings, manifest: dict[str, Any], homes: set[str]) -> dict[str, dict[str, str]]:
+    """User -> {team: "designer"|"viewer"} for the users whose home the backup holds (they have
+    spawned; the others get their account at their first spawn). Viewers never have one."""
     role_groups = settings.role_groups()
     viewers = set(manifest.get("groups", {}).get(role_groups.get("viewer", ""), []))
     teams: dict[str, dict[str, str]] = {}
@@ -238,12 +305,48 @@ def _unix_accounts(settings: Settings, manifest: dict[str, Any], progress: Calla
             continue
         for member in members:
             teams.setdefault(member, {})[group] = "viewer" if member in viewers else "designer"
+    return {name: teams.get(name, {}) for name in manifest.get("users", {}) if name not in viewers and name in homes}
+
+
+def _unix_accounts(
+    settings: Settings,
+    manifest: dict[str, Any],
+    src: Path,
+    progress: Callable[[str], None],
+    *,
+    again: bool = False,
+) -> list[str]:
+    """Re-create Unix accounts, homes and their team folders (BrepFlowSpawner on root) before files land.
+
+    Homes and team folders are size-limited loop-mounted images: they are made (and mounted)
+    first, so the files land inside them rather than being hidden later by a mount. With
+    ``again`` (after the files landed) the same calls converge what the archive brought back:
+    ``~/teams/<team>`` links point at this hub's team folders (the archive's point at the
+    folders of the hub that was backed up, which may be elsewhere), team folders get their ACLs,
+    each home is its owner's, 0700.
+    """
+    if settings.spawner.kind != "brepflow" or os.geteuid() != 0:
+        return []
+    from brepflow_lab.hub import quota as quotas
+    from brepflow_lab.hub import users as unix
+
+    layout = unix.Layout(
+        home_root=Path(settings.storage.home_root),
+        team_root=Path(settings.storage.team_root),
+        disk_root=Path(settings.storage.disk_root),
+    )
+    homes = _top_folders(src / "homes.tar")
     done = []
-    for name in manifest.get("users", {}):
-        if name in viewers:
-            continue  # viewers have no Unix account: they only use the viewer service
-        progress(f"account {name}")
-        unix.ensure_user(name, teams.get(name, {}), layout=layout)
+    for name, teams in _account_plan(settings, manifest, homes).items():
+        if not again:
+            progress(f"account {name}")
+        unix.ensure_user(
+            name,
+            teams,
+            layout=layout,
+            disk_size=quotas.resolve(settings.quotas, name, teams).disk,
+            team_disk_size=lambda team: quotas.team_folder_size(settings.quotas, team),
+        )
         done.append(name)
     return done
 
@@ -262,8 +365,11 @@ def restore(
     pid = hub_running(settings)
     if pid is not None and not force:
         raise BackupError(f"the hub is running (pid {pid}): stop it before restoring")
-    accounts = _unix_accounts(settings, manifest, progress)
-    settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    teams_dir, homes_dir = Path(settings.storage.team_root), Path(settings.storage.home_root)
+    accounts = _unix_accounts(settings, manifest, folder, progress)
+    for name, target in (("teams", teams_dir), ("homes", homes_dir)):
+        _check_archive(folder / f"{name}.tar", target)
+    secure_state(settings)
     if (folder / "jupyterhub.sqlite").is_file():
         db = _sqlite_path(settings)
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -272,25 +378,28 @@ def restore(
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         _copy_sqlite(folder / "jupyterhub.sqlite", db)
         os.chmod(db, 0o600)
-    if config_path is not None:
-        Path(config_path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(folder / "hub.yaml", config_path)
+    # the configuration file named by --config is the one this restore reads: never written
+    config_saved = _save_backup_config(folder, config_path, settings)
+    progress(f"the backup's hub.yaml: {config_saved}")
     secret = folder / "state" / "jupyterhub_cookie_secret"
     if secret.is_file():
         shutil.copy2(secret, settings.state_dir / secret.name)
         os.chmod(settings.state_dir / secret.name, 0o600)
     audit_restored = False
     if (folder / "state" / "audit.log").is_file() and not settings.audit_log.exists():
-        settings.audit_log.parent.mkdir(parents=True, exist_ok=True)
+        settings.audit_log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         shutil.copy2(folder / "state" / "audit.log", settings.audit_log)
         audit_restored = True
-    for name, target in (("teams", Path(settings.storage.team_root)), ("homes", Path(settings.storage.home_root))):
+    for name, target in (("teams", teams_dir), ("homes", homes_dir)):
         progress(f"{name} {target}")
         _extract(folder / f"{name}.tar", target)
+    _unix_accounts(settings, manifest, folder, progress, again=True)
+    secure_state(settings)
     return {
         "users": sorted(manifest.get("users", {})),
         "groups": manifest.get("groups", {}),
         "unix_accounts": accounts,
         "audit_log_restored": audit_restored,
+        "config_from_backup": str(config_saved),
         "files": {k: v.get("files") for k, v in manifest["parts"].items() if k.endswith(".tar")},
     }

@@ -155,6 +155,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
         f"Unix accounts: {len(summary['unix_accounts'])}. Start the hub again: brepflow-lab hub"
         + (f" --config {args.config}" if args.config else "")
     )
+    print(
+        f"the backup's own hub.yaml is saved as {summary['config_from_backup']} "
+        f"({'compare it with ' + args.config + ', which was not changed' if args.config else 'for reference'})"
+    )
     return EXIT_OK
 
 

@@ -121,3 +121,29 @@ def test_backup_refuses_a_non_empty_folder_and_restore_checks_hashes(hub: Hub, t
         fh.write(b"corrupt")
     out = cli(hub, "restore", str(dest), "--force")
     assert out.returncode == 1 and "does not match its sha256" in out.stderr
+
+
+def test_restore_never_writes_the_config_it_is_given(hub: Hub, tmp_path):
+    """Issue 11, item 3: a restore to new places keeps the config that names them."""
+    import yaml
+
+    dest = tmp_path / "b3"
+    assert cli(hub, "backup", str(dest)).returncode == 0
+    settings = yaml.safe_load(hub.config_path.read_text())
+    settings["hub"]["state_dir"] = str(tmp_path / "new-state")
+    settings["storage"].update(team_root=str(tmp_path / "new-teams"), home_root=str(tmp_path / "new-homes"))
+    new_config = tmp_path / "new-hub.yaml"
+    text = "# the new machine's places\n" + yaml.safe_dump(settings, sort_keys=False)
+    new_config.write_text(text)
+    cmd = [sys.executable, "-m", "brepflow_lab.hub.cli", "hub", "restore", str(dest), "--config", str(new_config)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert new_config.read_text() == text  # was: overwritten with the backup's hub.yaml (the old places)
+    saved = tmp_path / "new-hub.yaml.from-backup"
+    assert saved.read_bytes() == (dest / "hub.yaml").read_bytes()
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert f"saved as {saved}" in out.stdout and "was not changed" in out.stdout
+    # the restore went where the given config says
+    assert (tmp_path / "new-state" / "jupyterhub.sqlite").is_file()
+    assert (tmp_path / "new-teams" / "engineering" / "sub" / "bracket.bflow.json").is_file()
+    assert (tmp_path / "new-homes" / "alice" / "notes.txt").read_text() == "mine\n"
