@@ -99,7 +99,7 @@ def test_the_plate_is_right(profiled):
 def test_no_optimal_bounding_box_on_a_good_result(profiled):
     _, stats = profiled
     assert calls(stats, "_optimal_box") == 0
-    optimal = [k for k in stats.stats if k[2] == "AddOptimal_s"]  # type: ignore[attr-defined]
+    optimal = [k for k in stats.stats if k[2] == "AddOptimal_s"]
     assert not optimal, "BRepBndLib.AddOptimal ran during the evaluation"
 
 
@@ -111,7 +111,7 @@ def test_each_result_is_checked_for_validity_once(profiled):
 
 def test_our_checks_cost_little(profiled):
     _, stats = profiled
-    total = stats.total_tt  # type: ignore[attr-defined]
+    total = stats.total_tt
     spent = check_seconds(stats)
     validity = spent.pop("is_valid", 0.0)
     others = sum(spent.values())
