@@ -16,6 +16,17 @@ Hub side
     request must hold ``users:activity`` for that user — which a server's token has for its own
     user only — so nobody can record a save in another user's name. The hub writes the log; users
     never need write access to it.
+
+    A server runs as its user, so whatever it holds (its token included) the user holds too: a
+    designer can call this endpoint from a kernel or with a personal token. The hub therefore
+    trusts nothing in the report that it can check itself (:func:`verify_graph_save`): the caller
+    must be the user named in the URL, with a server of that name running; the file must lie,
+    after resolving links, inside the user's home or one of their teams' folders, exist, and hash
+    to the reported sha256 *now* (the hub reads it). Path, team and size are the hub's own
+    findings, and the event is marked ``"reported_by": "server"`` with ``"verified": "sha256"``:
+    it says "the user's server reported that this content was saved at this place and time", no
+    more. A report that fails a check is refused and recorded as ``graph_save_refused`` with the
+    reason, so fabrication attempts are visible too.
 """
 
 from __future__ import annotations
@@ -25,13 +36,14 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from brepflow_lab.hub import audit
 
-__all__ = ["hub_handlers", "post_save_hook"]
+__all__ = ["SaveRefused", "hub_handlers", "post_save_hook", "verify_graph_save"]
 
 log = logging.getLogger("brepflow_lab.hub.server_ext")
 GRAPH_SUFFIX = ".bflow.json"
@@ -120,29 +132,114 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 # -- hub side ---------------------------------------------------------------------------------------
 
 
+class SaveRefused(Exception):
+    """A graph-save report the hub will not record; ``status`` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _inside(path: str, folder: Path) -> bool:
+    root = os.path.realpath(folder)
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def verify_graph_save(
+    body: Any, *, user: str, caller: str | None, teams: list[str], server_running: bool, settings: Any
+) -> dict[str, Any]:
+    """The event data the hub records for a save ``user``'s server reports, from the hub's own
+    checks (see the module docstring); raises :class:`SaveRefused` with the reason otherwise."""
+    if not isinstance(body, dict):
+        raise SaveRefused("send a JSON object {path, file, sha256, bytes[, server]}", 400)
+    path, sha, file = body.get("path"), body.get("sha256"), body.get("file")
+    if not isinstance(path, str) or not path.endswith(GRAPH_SUFFIX):
+        raise SaveRefused(f"path must name a {GRAPH_SUFFIX} file", 400)
+    if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise SaveRefused("sha256 must be 64 lowercase hex digits", 400)
+    if caller != user:
+        raise SaveRefused(f"only {user}'s own server reports {user}'s saves")
+    server = body.get("server") or ""
+    if not isinstance(server, str) or not server_running:
+        raise SaveRefused(f"{user} has no running server {server!r}: saves are reported by a running server")
+    if not isinstance(file, str) or not os.path.isabs(file):
+        raise SaveRefused("file must be the absolute path the server saved", 400)
+    if ".." in Path(path).parts or path.startswith("/"):
+        raise SaveRefused("path must be relative to the server's root, without '..'", 400)
+    real = os.path.realpath(file)
+    storage = settings.storage
+    places: list[tuple[Path, str | None]] = [(Path(storage.home_root) / user, None)]
+    places += [(Path(storage.team_root) / team, team) for team in teams]
+    found = [team for folder, team in places if _inside(real, folder)]
+    if not found:
+        raise SaveRefused(f"{file} is outside {user}'s home and their teams' folders")
+    team = found[0]
+    try:
+        st = os.stat(real)
+    except OSError:
+        raise SaveRefused(f"{file} does not exist", 400) from None
+    if not stat.S_ISREG(st.st_mode) or not real.endswith(GRAPH_SUFFIX):
+        raise SaveRefused(f"{file} is not a {GRAPH_SUFFIX} file", 400)
+    actual = _sha256(Path(real))
+    if actual != sha:
+        raise SaveRefused(f"the sha256 does not match {file} as it is now (changed since, or never saved)", 409)
+    data: dict[str, Any] = {"path": path, "file": real, "sha256": actual, "bytes": st.st_size}
+    if team is not None:
+        data["team"] = team
+    if server:
+        data["server"] = server
+    data.update(reported_by="server", verified="sha256")
+    return data
+
+
 def hub_handlers() -> list[tuple[str, Any]]:
     """Handlers the hub adds (``c.JupyterHub.extra_handlers``): the graph-save endpoint."""
+    import asyncio
+
     from jupyterhub.apihandlers.base import APIHandler
     from jupyterhub.scopes import needs_scope
     from tornado import web
+
+    from brepflow_lab.hub.config import active, user_teams
 
     class GraphSaveAuditHandler(APIHandler):
         """``POST /hub/api/brepflow/audit/<user>``: record a graph save of ``<user>``."""
 
         @needs_scope("users:activity")
-        def post(self, user_name: str) -> None:
+        async def post(self, user_name: str) -> None:
             body = self.get_json_body()
-            if not isinstance(body, dict):
-                raise web.HTTPError(400, "send a JSON object {path, sha256, bytes[, team, server]}")
-            path, sha = body.get("path"), body.get("sha256")
-            if not isinstance(path, str) or not path.endswith(GRAPH_SUFFIX):
-                raise web.HTTPError(400, f"path must name a {GRAPH_SUFFIX} file")
-            if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-                raise web.HTTPError(400, "sha256 must be 64 lowercase hex digits")
-            data = {k: body[k] for k in ("path", "file", "sha256", "bytes", "team", "server") if k in body}
             caller = getattr(self.current_user, "name", None)
-            if caller and caller != user_name:
-                data["recorded_by"] = caller
+            user = self.find_user(user_name)
+            if user is None:
+                raise web.HTTPError(404)
+            server = body.get("server") if isinstance(body, dict) else None
+            server = server if isinstance(server, str) else ""
+            running = server in user.orm_spawners and user.spawners[server].active
+            try:
+                data = await asyncio.to_thread(
+                    verify_graph_save,
+                    body,
+                    user=user_name,
+                    caller=caller,
+                    teams=user_teams(user, active()),
+                    server_running=running,
+                    settings=active(),
+                )
+            except SaveRefused as exc:
+                reported = body if isinstance(body, dict) else {}
+                audit.record(
+                    "graph_save_refused",
+                    user=user_name,
+                    by=caller,
+                    reason=str(exc),
+                    status=exc.status,
+                    **{
+                        f"reported_{k}": str(reported[k])[:300]
+                        for k in ("path", "file", "sha256", "team")
+                        if k in reported
+                    },
+                )
+                raise web.HTTPError(exc.status, str(exc)) from None
             event = audit.record("graph_save", user=user_name, **data)
             self.set_status(201)
             self.write(json.dumps(event or {}))
