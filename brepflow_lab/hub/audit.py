@@ -64,6 +64,14 @@ KINDS = (
     "user_change",
     "quota_breach",
     "graph_save",
+    "graph_save_refused",
+    "token_created",
+    "token_revoked",
+    "access_refused",
+    "spawn_refused",
+    "viewer_refused",
+    "viewer_write_refused",
+    "traversal_refused",
 )
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -223,6 +231,12 @@ _GROUP_USERS = re.compile(r"/hub/api/groups/(?P<group>[^/]+)/users/?$")
 _GROUP = re.compile(r"/hub/api/groups/(?P<group>[^/]+)/?$")
 _USER = re.compile(r"/hub/api/users/(?P<user>[^/]+)/?$")
 _USERS = re.compile(r"/hub/api/users/?$")
+_TOKENS = re.compile(r"/hub/api/users/(?P<user>[^/]+)/tokens/?$")
+_TOKEN = re.compile(r"/hub/api/users/(?P<user>[^/]+)/tokens/(?P<token>[^/]+)/?$")
+_SPAWN_API = re.compile(r"/hub/api/users/(?P<user>[^/]+)/servers?(?:/(?P<server>[^/]*))?/?$")
+_SPAWN_PAGE = re.compile(r"/hub/spawn(?:/(?P<user>[^/]+))?(?:/(?P<server>[^/]*))?/?$")
+_NAMED_USER = re.compile(r"/hub/(?:api/)?users?/(?P<user>[^/]+)")
+_OWN_REFUSALS = ("/hub/api/brepflow/audit/",)  # endpoints that record their own refusals, with the reason
 
 
 def _caller(handler: Any) -> str | None:
@@ -266,6 +280,27 @@ def audit_api_call(handler: Any) -> dict[str, Any] | None:
     if base and path.startswith(base):
         path = path[len(base) :]
     by = _caller(handler)
+    match = _TOKENS.search(path)
+    if match and method == "POST":
+        body = _body(handler)  # may hold a password (REST login): only these keys are kept
+        return record(
+            "token_created",
+            user=match.group("user"),
+            by=by,
+            via="password"
+            if "auth" in body
+            else "token"
+            if getattr(handler, "_token_authenticated", False)
+            else "cookie",
+            note=str(body.get("note", ""))[:200],
+            scopes=[str(x) for x in body.get("scopes", [])][:50] if isinstance(body.get("scopes"), list) else None,
+            roles=[str(x) for x in body.get("roles", [])][:50] if isinstance(body.get("roles"), list) else None,
+            expires_in=body.get("expires_in") if isinstance(body.get("expires_in"), (int, float)) else None,
+            client=request.remote_ip,
+        )
+    match = _TOKEN.search(path)
+    if match and method == "DELETE":
+        return record("token_revoked", user=match.group("user"), by=by, token_id=match.group("token"))
     role_groups = {group: role for role, group in active().role_groups().items()}
     match = _GROUP_USERS.search(path)
     if match:
@@ -293,15 +328,58 @@ def audit_api_call(handler: Any) -> dict[str, Any] | None:
     return None
 
 
+def audit_refusal(handler: Any) -> dict[str, Any] | None:
+    """Record a request the hub refused: ``spawn_refused`` for a server start (a viewer's, say),
+    ``access_refused`` for any other 403 — and for a 404 answered to a signed-in caller's change
+    aimed at another user (JupyterHub answers 404 there, so names cannot be probed)."""
+    from urllib.parse import unquote
+
+    from brepflow_lab.hub.config import active
+
+    request = handler.request
+    status = handler.get_status()
+    method = request.method.upper()
+    path = unquote(request.path)
+    base = active().hub.base_url.rstrip("/")
+    if base and path.startswith(base):
+        path = path[len(base) :]
+    if any(p in path for p in _OWN_REFUSALS):
+        return None
+    by = _caller(handler)
+    api_spawn = _SPAWN_API.search(path) if method == "POST" else None
+    spawn = api_spawn or _SPAWN_PAGE.search(path)
+    if spawn is not None:
+        if status == 403 or by is not None:
+            return record(
+                "spawn_refused",
+                user=by,
+                target=spawn.group("user") or by,
+                server=spawn.group("server") or "",
+                status=status,
+                method=method,
+                path=path,
+            )
+        return None
+    if status == 403:
+        return record("access_refused", user=by, method=method, path=path, status=status, client=request.remote_ip)
+    if status == 404 and method != "GET" and by is not None:
+        named = _NAMED_USER.search(path)
+        if named and unquote(named.group("user")) != by:
+            return record("access_refused", user=by, method=method, path=path, status=status, client=request.remote_ip)
+    return None
+
+
 def audit_request_logger(handler: Any) -> None:
-    """The hub's tornado ``log_function``: JupyterHub's request log, then :func:`audit_api_call`."""
+    """The hub's tornado ``log_function``: JupyterHub's request log, then :func:`audit_api_call`
+    for changes made through the REST API and :func:`audit_refusal` for refused requests."""
     from jupyterhub.log import log_request
 
     log_request(handler)
-    if "/api/" not in handler.request.path:
-        return
     try:
-        audit_api_call(handler)
+        if handler.get_status() in (403, 404):
+            audit_refusal(handler)
+        elif "/api/" in handler.request.path:
+            audit_api_call(handler)
     except Exception:  # the audit must never break a request; but say so loudly
         import logging
 

@@ -30,6 +30,7 @@ import asyncio
 import hashlib
 import html
 import json
+import logging
 import os
 import pwd
 import resource
@@ -48,6 +49,8 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import httpclient, web
 from tornado.httpserver import HTTPServer
+
+from brepflow_lab.hub import audit
 
 __all__ = ["ViewerConfig", "main", "make_app"]
 
@@ -121,12 +124,21 @@ class HubDirectory:
         return sorted(g for g in user.get("groups", []) if g not in role_groups), False
 
 
+class TraversalRefused(web.HTTPError):
+    """A graph path that leaves the team's folder (``..``, absolute, a link out): answered like a
+    missing graph (404, nothing to probe), recorded in the audit log as ``traversal_refused``."""
+
+
 def _safe_graph(team_dir: Path, rel: str) -> Path:
     """The graph file ``rel`` inside ``team_dir``; refuses escapes (``..``, absolute, symlinks out)."""
-    if not rel.endswith(GRAPH_SUFFIX) or rel.startswith("/") or "\\" in rel:
+    if rel.startswith("/") or "\\" in rel or ".." in Path(rel).parts:
+        raise TraversalRefused(404, f"not a graph: {rel}")
+    if not rel.endswith(GRAPH_SUFFIX):
         raise web.HTTPError(404, f"not a graph: {rel}")
     path = (team_dir / rel).resolve()
-    if not path.is_relative_to(team_dir.resolve()) or not path.is_file():
+    if not path.is_relative_to(team_dir.resolve()):
+        raise TraversalRefused(404, f"no graph {rel}")
+    if not path.is_file():
         raise web.HTTPError(404, f"no graph {rel}")
     return path
 
@@ -315,9 +327,43 @@ class _Base(HubOAuthenticated, web.RequestHandler):
 
     post = put = patch = delete = _refuse
 
+    def _user_name(self) -> str | None:
+        try:
+            user = self.current_user
+        except Exception:
+            return None
+        return str(user["name"]) if isinstance(user, dict) and "name" in user else None
+
+    def on_finish(self) -> None:
+        """Refusals go to the hub's audit log: writes (405), teams one is not in (403), traversal."""
+        refused = getattr(self, "_refused", None)
+        status = self.get_status()
+        if isinstance(refused, TraversalRefused):
+            kind = "traversal_refused"
+        elif status == 405:
+            kind = "viewer_write_refused"
+        elif status == 403:
+            kind = "viewer_refused"
+        else:
+            return
+        message = refused.log_message if isinstance(refused, web.HTTPError) else self._reason
+        try:
+            audit.record(
+                kind,
+                user=self._user_name(),
+                method=self.request.method,
+                path=self.request.path,
+                status=status,
+                reason=str(message)[:300],
+                client=self.request.remote_ip,
+            )
+        except Exception:  # the audit never breaks an answer
+            logging.getLogger("brepflow-viewer").exception("could not record %s", kind)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         message = self._reason
         exc = kwargs.get("exc_info", (None, None))[1]
+        self._refused = exc
         if isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message
         if isinstance(exc, RenderError):
@@ -473,7 +519,6 @@ def make_app(config: ViewerConfig | None = None) -> web.Application:
 
 
 async def _serve() -> None:
-    import logging
     from urllib.parse import urlparse
 
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8091"))
@@ -491,8 +536,6 @@ async def _serve() -> None:
 
 
 def main() -> None:
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s %(asctime)s brepflow-viewer] %(message)s")
     asyncio.run(_serve())
 
