@@ -20,6 +20,11 @@ table (``brepflow_accounts``) reached through its own SQLAlchemy engine on the h
   from filling the approval queue; refused forms (weak password...) create nothing and do not count.
 * **lock-out**: ``max_failed_logins`` failures in a row lock the account for ``lockout_seconds``
   (a correct password does not open a locked account); admins unlock from the approval page;
+* **no user-name enumeration**: a wrong password gets the same answer ("Invalid username or
+  password", 403) whether the name is unknown, known, locked or just got locked, and every refused
+  login takes at least ``failed_login_seconds`` (0.3 s), so neither the message nor the time tells
+  an unknown name from a locked one. Only the right password of a locked account hears that it is
+  locked — and only its owner knows that password;
 * passwords are hashed with scrypt (stdlib, n=2^14, r=8, p=1, 16-byte salt), verified in constant
   time, off the event loop; an unknown user name costs the same hash as a known one. The policy,
   the hashes and the table live in :mod:`brepflow_lab.hub.accounts` (no JupyterHub import there).
@@ -56,7 +61,7 @@ from jupyterhub.scopes import needs_scope
 from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.oauth2 import OAuthLogoutHandler
 from tornado import httpclient, web
-from traitlets import Bool, Dict, Integer, Set, Unicode
+from traitlets import Bool, Dict, Float, Integer, Set, Unicode
 
 from brepflow_lab.hub import audit
 from brepflow_lab.hub.accounts import (
@@ -455,6 +460,12 @@ class BrepFlowLocalAuthenticator(_AuditedAuthenticator, Authenticator):
     common_passwords_file = Unicode("", config=True, help="Extra refused passwords, one per line.")
     max_failed_logins = Integer(5, config=True, help="Failed logins in a row that lock an account.")
     lockout_seconds = Integer(600, config=True, help="Seconds an account stays locked.")
+    failed_login_seconds = Float(
+        0.3,
+        config=True,
+        help="Every refused login answers after at least this long, so timing does not tell unknown user "
+        "names from known or locked ones (a hash and a database write cost less).",
+    )
     max_signups_per_hour = Integer(5, config=True, help="Sign-ups accepted per client address per hour (0: no limit).")
 
     _store: AccountStore | None = None
@@ -540,6 +551,21 @@ class BrepFlowLocalAuthenticator(_AuditedAuthenticator, Authenticator):
         return bool(USERNAME_RE.match(username))
 
     async def authenticate(self, handler: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+        started = time.monotonic()
+        try:
+            result = await self._check_login(data)
+        except web.HTTPError:
+            await self._pad(started)
+            raise
+        if result is None:
+            await self._pad(started)
+        return result
+
+    async def _pad(self, started: float) -> None:
+        """Refusals answer no sooner than ``failed_login_seconds`` after the request came in."""
+        await asyncio.sleep(max(0.0, self.failed_login_seconds - (time.monotonic() - started)))
+
+    async def _check_login(self, data: dict[str, Any]) -> dict[str, Any] | None:
         name = self.normalize_username(str(data.get("username", "")))
         password = str(data.get("password", ""))
         loop = asyncio.get_running_loop()
@@ -549,16 +575,18 @@ class BrepFlowLocalAuthenticator(_AuditedAuthenticator, Authenticator):
         if account is None:
             audit.record("login_failed", user=name or None, reason="unknown_user")
             return None
-        if account.locked():
-            audit.record("login_failed", user=name, reason="locked")
-            raise web.HTTPError(403, self._locked_message(account.locked_until))
         if not ok:
+            if account.locked():  # the same answer as an unknown name: nothing to enumerate
+                audit.record("login_failed", user=name, reason="locked")
+                return None
             failures, locked = self.store.record_failure(name, self.max_failed_logins, self.lockout_seconds)
             audit.record("login_failed", user=name, reason="bad_password", failures=failures)
             if locked:
                 audit.record("lockout", user=name, failures=self.max_failed_logins, seconds=self.lockout_seconds)
-                raise web.HTTPError(403, self._locked_message(time.time() + self.lockout_seconds))
             return None
+        if account.locked():  # the right password: its owner may know why it does not open
+            audit.record("login_failed", user=name, reason="locked")
+            raise web.HTTPError(403, self._locked_message(account.locked_until))
         if account.status != "approved":
             audit.record("login_failed", user=name, reason=account.status)
             if account.status == "pending":

@@ -165,10 +165,11 @@ def test_lockout_after_repeated_failures(hub: Hub):
     for _ in range(2):
         _, r = hub.login("frank", "wrong-password-123")
         assert r.status_code == 403 and "Invalid username or password" in r.text
-    _, r = hub.login("frank", "wrong-password-123")  # the third failure locks (max_failed_logins: 3)
+    _, r = hub.login("frank", "wrong-password-123")  # the third failure locks (max_failed_logins: 3) ...
+    assert r.status_code == 403 and "Invalid username or password" in r.text  # ... without saying so
+    assert "locked" not in r.text
+    _, r = hub.login("frank", GOOD)  # the right password does not open a locked account; its owner hears why
     assert r.status_code == 403 and "locked after 3 failed logins" in r.text
-    _, r = hub.login("frank", GOOD)  # the right password does not open a locked account
-    assert r.status_code == 403 and "locked" in r.text
     # nor does the token API
     r = requests.post(
         f"{hub.api}/users/frank/tokens", json={"auth": {"username": "frank", "password": GOOD}}, timeout=30
@@ -177,6 +178,8 @@ def test_lockout_after_repeated_failures(hub: Hub):
 
     reasons = [e.get("reason") for e in hub.events(kind="login_failed", user="frank")]
     assert reasons == ["bad_password"] * 3 + ["locked", "locked"]
+    _, r = hub.login("frank", "wrong-password-123")  # a wrong password while locked: the usual answer
+    assert r.status_code == 403 and "Invalid username or password" in r.text and "locked" not in r.text
     assert len(hub.events(kind="lockout", user="frank")) == 1
     locked = hub.call("GET", "/brepflow/signups/frank").json()
     assert locked["locked"] is True
@@ -252,3 +255,37 @@ def test_signups_are_rate_limited_per_address(hub_factory):
     assert {"ivan", "judy"} <= names and "mallory" not in names
     refused = limited.events(kind="signup_refused")
     assert [(e["user"], e["reason"]) for e in refused] == [("mallory", "rate")]
+
+
+def _login_answer(hub: Hub, name: str, password: str) -> tuple[int, str, float]:
+    """(status, the error shown, seconds) of one form login."""
+    started = time.monotonic()
+    _, r = hub.login(name, password)
+    seconds = time.monotonic() - started
+    shown = re.findall(r'<p class="login_error">\s*(.*?)\s*</p>', r.text, re.S)
+    return r.status_code, " ".join(shown) or r.text[:200], seconds
+
+
+def test_unknown_and_locked_names_answer_alike_in_message_and_time(hub: Hub):
+    """Issue 11 (low): "locked ..." for a locked account vs "Invalid ..." for an unknown name let
+    anyone list the user names; now the answer and its timing are the same."""
+    store = AccountStore(f"sqlite:///{hub.state_dir / 'jupyterhub.sqlite'}")
+    try:
+        store.set_password("ingrid", GOOD, by="test")
+    finally:
+        store.dispose()
+    answers: dict[str, list[tuple[int, str, float]]] = {"ingrid": [], "nobody-here": [], "ingrid-locked": []}
+    for _ in range(3):  # three wrong passwords lock ingrid (max_failed_logins: 3), the last one included
+        answers["ingrid"].append(_login_answer(hub, "ingrid", "wrong-password-123"))
+        answers["nobody-here"].append(_login_answer(hub, "nobody-here", "wrong-password-123"))
+    assert hub.call("GET", "/brepflow/signups/ingrid").json()["locked"] is True
+    for _ in range(5):
+        answers["ingrid-locked"].append(_login_answer(hub, "ingrid", "wrong-password-123"))
+        answers["nobody-here"].append(_login_answer(hub, "nobody-here", "wrong-password-123"))
+    shown = {(status, message) for rows in answers.values() for status, message, _ in rows}
+    assert len(shown) == 1, shown
+    status, message = shown.pop()
+    assert status == 403 and "Invalid username or password" in message and "locked" not in message
+    median = {k: sorted(t for *_, t in rows)[len(rows) // 2] for k, rows in answers.items()}
+    assert all(t >= 0.3 for t in median.values()), median  # the floor every refusal waits for
+    assert max(median.values()) - min(median.values()) < 0.1, median
