@@ -366,7 +366,14 @@ def _set_managed_groups(account: str, wanted: set[str], team_prefix: str) -> Non
 
 
 def _ensure_root_dir(path: Path, mode: int) -> None:
-    path.mkdir(parents=True, exist_ok=True)
+    # Missing folders above it are made 0755 whatever the umask (the hub runs with 077): every
+    # account must be able to pass through them to its home and team folders.
+    missing = [p for p in [path, *path.parents] if not p.exists()]
+    for folder in reversed(missing[1:]):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir()
+            os.chmod(folder, 0o755)
+    path.mkdir(exist_ok=True)
     os.chmod(path, mode)
 
 
@@ -389,6 +396,11 @@ def _link_teams(home: Path, uid: int, gid: int, folders: Mapping[str, Path]) -> 
                 return
             os.mkdir("teams", 0o755, dir_fd=home_fd)
             os.chown("teams", uid, gid, dir_fd=home_fd, follow_symlinks=False)
+            made = os.open("teams", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=home_fd)
+            try:
+                os.fchmod(made, 0o755)  # whatever the hub's umask
+            finally:
+                os.close(made)
             info = os.stat("teams", dir_fd=home_fd, follow_symlinks=False)
         if not stat.S_ISDIR(info.st_mode):
             log.warning("%s/teams is not a directory; team links not refreshed", home)

@@ -176,3 +176,46 @@ def test_a_state_folder_owned_by_another_account_is_refused_with_the_reason(plac
     shutil.chown(state / "jupyterhub.sqlite", user=account)
     out = cli(config)
     assert out.returncode == 1 and "jupyterhub.sqlite belongs to" in out.stderr
+
+
+def test_homes_stay_reachable_when_the_hub_writes_with_umask_077(place) -> None:
+    """The hub process writes with umask 077 (its files are private); folders it makes for users
+    (missing parents of the homes, ~/teams) still get the modes users need."""
+    root, _ = place
+    deep = Layout(
+        home_root=root / "srv" / "brepflow" / "home",
+        team_root=root / "srv" / "brepflow" / "teams",
+        disk_root=root / "srv" / "brepflow" / "disks",
+        user_prefix=PREFIX,
+        team_prefix=TEAM_PREFIX,
+    )
+    previous = os.umask(0o077)
+    try:
+        account = ensure_user("erin", {"design": "designer"}, layout=deep, disk_size="16M")
+    finally:
+        os.umask(previous)
+    try:
+        assert mode(root / "srv") == mode(root / "srv" / "brepflow") == 0o755
+        assert mode(deep.home_root) == 0o711 and mode(account.home) == 0o700
+        assert mode(account.home / "teams") == 0o755
+        r = subprocess.run(
+            [
+                "runuser",
+                "-u",
+                account.name,
+                "--",
+                "/usr/bin/python3",
+                "-c",
+                f"import os; print(sorted(os.listdir({str(account.home / 'teams')!r})))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd="/",
+        )
+        assert r.stdout.strip() == "['design']", r.stderr
+    finally:
+        with contextlib.suppress(Exception):
+            remove_user("erin", layout=deep, delete_data=True)
+        with contextlib.suppress(Exception):
+            remove_team("design", layout=deep, delete_data=True)
