@@ -129,6 +129,10 @@ class Studio(anywidget.AnyWidget):
     title = traitlets.Unicode("untitled").tag(sync=True)
     message = traitlets.Dict().tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
+    #: how editor and viewer share the Studio (two-way: the Layout control in the toolbar);
+    #: "auto" puts them side by side in a wide output and stacks them in a narrow one.
+    #: (Not ``layout``: every ipywidgets DOMWidget has that trait, a Layout widget.)
+    panes = traitlets.Enum(("auto", "side-by-side", "stacked", "editor", "viewer"), "auto").tag(sync=True)
 
     def __init__(
         self,

@@ -149,6 +149,9 @@ export interface Notice {
   seq: number;
 }
 
+/** How the Studio arranges its editor and viewer ("auto": by its width). */
+export type LayoutChoice = 'auto' | 'side-by-side' | 'stacked' | 'editor' | 'viewer';
+
 /** Every synced trait with its type. */
 export interface Traits {
   graph: GraphJSON;
@@ -163,6 +166,7 @@ export interface Traits {
   title: string;
   message: Notice | Record<string, never>;
   height: number;
+  panes: LayoutChoice;
 }
 
 export type EditOp =

@@ -85,7 +85,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when != "call" or not report.failed:
         return
     funcargs = getattr(item, "funcargs", {})
-    page = funcargs.get("page") or getattr(funcargs.get("session"), "page", None)
+    page = funcargs.get("page") or next((value.page for value in funcargs.values() if hasattr(value, "page")), None)
     if page is None:
         return
     with contextlib.suppress(Exception):

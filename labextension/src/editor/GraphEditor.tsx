@@ -11,6 +11,7 @@
  */
 import {
   Background,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -39,13 +40,14 @@ import {
   type StudioFlowEdge,
   type StudioFlowNode
 } from './convert';
+import { readableViewport, readableZoom, titleFontPx } from './fit';
 import { DRAG_MIME, Palette } from './Palette';
 import { categoryColor, incompatibility, portColor } from './ports';
 import { StudioNode } from './StudioNode';
 
 const nodeTypes = { studio: StudioNode };
-/** Nodes that were never on screen have no measured size yet: count their declared one. */
-const FIT_OPTIONS = { padding: 0.2, maxZoom: 1.2, includeHiddenNodes: true };
+/** The smallest pane (px) worth fitting into: a hidden editor has a zero-size one. */
+const MIN_PANE_PX = 40;
 
 interface ClipboardContent {
   nodes: GraphNodeJSON[];
@@ -103,6 +105,81 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
   const selectionTimer = useRef<number | undefined>(undefined);
   const moveTimer = useRef<number | undefined>(undefined);
   const pasteCount = useRef(0);
+  const canvasRef = useRef<HTMLDivElement>(null);
+  /** Fit again when the size changes, until the user pans or zooms (README: fit.ts). */
+  const autoFit = useRef(true);
+  const fitFrame = useRef(0);
+
+  // -- fitting at a readable zoom ---------------------------------------------------------
+  const fit = useCallback(
+    (duration = 0) => {
+      const el = canvasRef.current;
+      const all = rf.getNodes();
+      if (!el || !all.length) {
+        return false;
+      }
+      const width = el.clientWidth;
+      const height = el.clientHeight;
+      if (width < MIN_PANE_PX || height < MIN_PANE_PX) {
+        return false;
+      }
+      const selected = all.filter(n => n.selected);
+      const viewport = readableViewport(
+        rf.getNodesBounds(all),
+        selected.length ? rf.getNodesBounds(selected) : null,
+        width,
+        height,
+        readableZoom(titleFontPx(el))
+      );
+      void rf.setViewport(viewport, duration ? { duration } : undefined);
+      return true;
+    },
+    [rf]
+  );
+
+  const scheduleFit = useCallback(() => {
+    if (!autoFit.current || fitFrame.current) {
+      return;
+    }
+    fitFrame.current = requestAnimationFrame(() => {
+      fitFrame.current = 0;
+      if (autoFit.current) {
+        fit();
+      }
+    });
+  }, [fit]);
+
+  const fitNow = useCallback(
+    (duration = 0) => {
+      autoFit.current = true;
+      fit(duration);
+    },
+    [fit]
+  );
+
+  useEffect(() => {
+    const el = canvasRef.current;
+    if (!el) {
+      return;
+    }
+    const observer = new ResizeObserver(() => scheduleFit());
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      cancelAnimationFrame(fitFrame.current);
+      fitFrame.current = 0;
+    };
+  }, [scheduleFit]);
+
+  const onMoveStart = useCallback((event: MouseEvent | TouchEvent | null) => {
+    // a viewport change with an input event is the user's (ours come without one)
+    if (event) {
+      autoFit.current = false;
+    }
+  }, []);
+  const stopFollowing = useCallback(() => {
+    autoFit.current = false;
+  }, []);
 
   // -- graph trait → editor ------------------------------------------------------------
   useEffect(() => {
@@ -292,9 +369,16 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
     [commit]
   );
 
-  const onNodesChange = useCallback((changes: NodeChange<StudioFlowNode>[]) => {
-    setNodes(nds => applyNodeChanges(changes, nds));
-  }, []);
+  const onNodesChange = useCallback(
+    (changes: NodeChange<StudioFlowNode>[]) => {
+      setNodes(nds => applyNodeChanges(changes, nds));
+      // nodes measured for the first time (or resized): their true size changes the fit
+      if (changes.some(c => c.type === 'dimensions' || c.type === 'add' || c.type === 'remove')) {
+        scheduleFit();
+      }
+    },
+    [scheduleFit]
+  );
 
   const onEdgesChange = useCallback((changes: EdgeChange<StudioFlowEdge>[]) => {
     setEdges(eds => applyEdgeChanges(changes, eds));
@@ -444,7 +528,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
       } else if (mod && key === 'a') {
         setNodes(prev => prev.map(n => (n.selected ? n : { ...n, selected: true })));
       } else if (!mod && !event.altKey && key === 'f') {
-        void rf.fitView({ ...FIT_OPTIONS, duration: 200 });
+        fitNow(200);
       } else if (!mod && (key === '/' || (key === 'n' && !event.shiftKey))) {
         setPaletteOpen(true);
         window.setTimeout(() => searchRef.current?.focus(), 0);
@@ -464,7 +548,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
         event.stopPropagation();
       }
     },
-    [copySelection, deleteSelection, paste, rf, sendMoves, setPaletteOpen]
+    [copySelection, deleteSelection, paste, fitNow, sendMoves, setPaletteOpen]
   );
 
   const onDragOver = useCallback((event: DragEvent) => {
@@ -509,7 +593,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
               onClose={() => setPaletteOpen(false)}
             />
           ) : null}
-          <div className="bfl-editor__canvas" onDragOver={onDragOver} onDrop={onDrop}>
+          <div className="bfl-editor__canvas" ref={canvasRef} onDragOver={onDragOver} onDrop={onDrop}>
             <ReactFlow<StudioFlowNode, StudioFlowEdge>
               nodes={nodes}
               edges={edges}
@@ -523,6 +607,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
               onNodeDragStop={onNodeDragStop}
               onSelectionDragStop={onSelectionDragStop}
               onSelectionChange={onSelectionChange}
+              onMoveStart={onMoveStart}
               colorMode={dark ? 'dark' : 'light'}
               deleteKeyCode={['Delete', 'Backspace']}
               multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
@@ -530,15 +615,30 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
               onlyRenderVisibleElements
               minZoom={0.03}
               maxZoom={2.5}
-              fitView
-              fitViewOptions={FIT_OPTIONS}
               connectionRadius={24}
               attributionPosition="top-right"
               zoomOnDoubleClick={false}
               ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter or Space to select a node. Arrow keys move it, Delete removes it.' }}
             >
               <Background gap={24} />
-              <Controls showInteractive={false} position="bottom-left" fitViewOptions={FIT_OPTIONS} />
+              <Controls
+                showInteractive={false}
+                showFitView={false}
+                position="bottom-left"
+                onZoomIn={stopFollowing}
+                onZoomOut={stopFollowing}
+              >
+                <ControlButton
+                  className="react-flow__controls-fitview"
+                  onClick={() => fitNow()}
+                  title="Fit the graph in the view (F)"
+                  aria-label="Fit the graph in the view"
+                >
+                  <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+                    <path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" strokeWidth="1.6" />
+                  </svg>
+                </ControlButton>
+              </Controls>
               <MiniMap
                 pannable
                 zoomable

@@ -113,7 +113,9 @@ export function Viewer({ dark }: { dark: boolean }) {
     scene.onRender = () => {
       const el = canvas.current;
       if (el) {
+        // the viewer's state for debugging (and tests): frames drawn, parts shown, camera
         el.dataset.frame = String(scene.frames);
+        el.dataset.camera = scene.cameraState();
         el.dataset.parts = Array.from(scene.parts.values())
           .map(p => `${p.id}@${p.version}`)
           .join(',');

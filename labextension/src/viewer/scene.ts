@@ -6,6 +6,10 @@
  * WebGL). Rendering is on demand — one frame per change or camera move, no idle loop — so a
  * notebook full of Studios costs nothing while nobody touches them.
  *
+ * The camera is the user's: re-evaluations and parameter edits never move it. It is framed
+ * on the first meshes, again when the canvas changes size until the user first orbits, pans
+ * or zooms (a layout settling must not leave the model off-centre), and on Fit / `F`.
+ *
  * CAD convention: Z is up. Both cameras share the orbit target; switching projection keeps
  * the view. The canvas keeps its drawing buffer (`preserveDrawingBuffer`) so tests and
  * screenshots can read its pixels.
@@ -128,6 +132,8 @@ export class StudioScene {
   private width = 1;
   private height = 1;
   private fitted = false;
+  /** Frame the model again when the canvas is resized (until the user moves the camera). */
+  private autoFrame = true;
   private nextSlot = 1;
   private theme: ThemeColors = { background: '#ffffff', grid: '#d4d4d4', gridCenter: '#a3a3a3', edges: '#1f2937' };
   frames = 0;
@@ -157,6 +163,9 @@ export class StudioScene {
     this.controls.enableDamping = false;
     this.controls.screenSpacePanning = true;
     this.controls.addEventListener('change', () => this.requestRender());
+    this.controls.addEventListener('start', () => {
+      this.autoFrame = false;
+    });
     this.setTheme(this.theme);
   }
 
@@ -189,7 +198,16 @@ export class StudioScene {
     this.perspective.aspect = this.width / this.height;
     this.perspective.updateProjectionMatrix();
     this.syncOrthoFrustum();
+    if (this.fitted && this.autoFrame) {
+      this.setView(null, true);
+    }
     this.requestRender();
+  }
+
+  /** The camera's world matrix, rounded (the viewer's debugging state: `data-camera`). */
+  cameraState(): string {
+    this.camera.updateMatrixWorld();
+    return this.camera.matrixWorld.elements.map(v => Number(v.toPrecision(7))).join(',');
   }
 
   setTheme(theme: ThemeColors): void {
@@ -521,7 +539,9 @@ export class StudioScene {
     this.requestRender();
   }
 
+  /** Fit / `F`: frame the visible parts from where the camera looks (and follow resizes again). */
   fit(): void {
+    this.autoFrame = true;
     this.setView(null, true);
   }
 

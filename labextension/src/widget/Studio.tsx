@@ -7,6 +7,7 @@
  * switch to their dark palettes when JupyterLab's theme is dark.
  */
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type PointerEvent as ReactPointerEvent } from 'react';
+import type { LayoutChoice } from '../protocol';
 import { GraphEditor } from '../editor/GraphEditor';
 import { Inspector } from '../inspector/Inspector';
 import { Viewer } from '../viewer/Viewer';
@@ -58,6 +59,35 @@ function useDarkTheme(): boolean {
   return dark;
 }
 
+/**
+ * Side by side or stacked, when the layout is "auto". The width measured is the Studio's own
+ * (less the inspector, a choice of the user's), which the choice does not change: the Studio
+ * has a fixed height, so a change of layout never shows or hides a scrollbar of the notebook,
+ * and nothing else moves its width. A band of 80 px (wider than any scrollbar) keeps the
+ * choice from flipping on a width that wobbles around one threshold.
+ */
+export const STACK_BELOW = 680;
+export const SIDE_BY_SIDE_ABOVE = 760;
+const INSPECTOR_WIDTH = 280;
+
+export function autoStacked(available: number, stacked: boolean): boolean {
+  if (available < STACK_BELOW) {
+    return true;
+  }
+  if (available > SIDE_BY_SIDE_ABOVE) {
+    return false;
+  }
+  return stacked;
+}
+
+const LAYOUTS: { value: LayoutChoice; label: string }[] = [
+  { value: 'auto', label: 'Auto layout' },
+  { value: 'side-by-side', label: 'Side by side' },
+  { value: 'stacked', label: 'Stacked' },
+  { value: 'editor', label: 'Editor only' },
+  { value: 'viewer', label: 'Viewer only' }
+];
+
 function StatusSummary() {
   const status = useTrait('status');
   const evaluating = useTrait('evaluating');
@@ -99,13 +129,15 @@ export function Studio() {
   const dirty = useTrait('dirty');
   const message = useTrait('message');
   const height = useTrait('height');
+  const layout = useTrait('panes');
   const dark = useDarkTheme();
   const [paletteOpen, setPaletteOpen] = useState(false);
   const [inspectorOpen, setInspectorOpen] = useState(true);
   const [help, setHelp] = useState(false);
   const [split, setSplit] = useState(0.5);
-  const [narrow, setNarrow] = useState(false);
+  const [autoStack, setAutoStack] = useState(false);
   const main = useRef<HTMLDivElement>(null);
+  const frame = useRef<HTMLDivElement>(null);
   const documentMode = useDocumentMode(root);
   const lastSeq = useRef<number | null>(null);
 
@@ -120,14 +152,24 @@ export function Studio() {
   }, [message, ui]);
 
   useEffect(() => {
-    const el = main.current;
+    const el = frame.current;
     if (!el) {
       return;
     }
-    const observer = new ResizeObserver(entries => setNarrow(entries[0].contentRect.width < 720));
+    const decide = (width: number) => {
+      if (width > 0) {
+        setAutoStack(stacked => autoStacked(width - (inspectorOpen ? INSPECTOR_WIDTH : 0), stacked));
+      }
+    };
+    decide(el.getBoundingClientRect().width);
+    const observer = new ResizeObserver(entries => decide(entries[0].contentRect.width));
     observer.observe(el);
     return () => observer.disconnect();
-  }, []);
+  }, [inspectorOpen]);
+
+  const choice: LayoutChoice = LAYOUTS.some(l => l.value === layout) ? layout : 'auto';
+  const narrow = choice === 'stacked' || (choice === 'auto' && autoStack);
+  const panes = choice === 'editor' ? 'editor' : choice === 'viewer' ? 'viewer' : 'both';
 
   useEffect(() => {
     if (!documentMode) {
@@ -199,14 +241,19 @@ export function Studio() {
   };
 
   const style = documentMode ? { height: '100%' } : { height: `${height || 640}px` };
+  // one pane hidden: it stays mounted (the 3D scene and its camera, the editor's viewport
+  // live on) in a zero-size track
+  const fractions = panes === 'editor' ? '1fr 0 0' : panes === 'viewer' ? '0 0 1fr' : `${split}fr 6px ${1 - split}fr`;
   const template = narrow
-    ? { gridTemplateRows: `${split}fr 6px ${1 - split}fr`, gridTemplateColumns: '1fr' }
-    : { gridTemplateColumns: `${split}fr 6px ${1 - split}fr`, gridTemplateRows: '1fr' };
+    ? { gridTemplateRows: fractions, gridTemplateColumns: '1fr' }
+    : { gridTemplateColumns: fractions, gridTemplateRows: '1fr' };
 
   return (
     <div
       className={`bfl-studio${dark ? ' bfl-studio--dark' : ''}${narrow ? ' bfl-studio--narrow' : ''}`}
+      ref={frame}
       style={style}
+      data-layout={`${panes === 'both' ? (narrow ? 'stacked' : 'side-by-side') : panes}`}
       onKeyDown={onKeyDown}
       tabIndex={-1}
       data-theme={dark ? 'dark' : 'light'}
@@ -250,6 +297,19 @@ export function Studio() {
         </button>
         <StatusSummary />
         <span className="bfl-toolbar__spacer" />
+        <select
+          className="bfl-layout"
+          aria-label="Layout"
+          title="Layout: editor and viewer side by side or stacked, or one of them"
+          value={choice}
+          onChange={event => studio.set('panes', event.target.value as LayoutChoice)}
+        >
+          {LAYOUTS.map(l => (
+            <option key={l.value} value={l.value}>
+              {l.label}
+            </option>
+          ))}
+        </select>
         <button
           type="button"
           className={`bfl-tool${inspectorOpen ? ' bfl-tool--on' : ''}`}
@@ -264,7 +324,7 @@ export function Studio() {
         </button>
       </header>
       <div className="bfl-studio__body">
-        <div className="bfl-studio__main" ref={main} style={template}>
+        <div className={`bfl-studio__main bfl-studio__main--${panes}`} ref={main} style={template}>
           <GraphEditor dark={dark} paletteOpen={paletteOpen} setPaletteOpen={setPaletteOpen} />
           <div
             className="bfl-splitter"

@@ -45,7 +45,8 @@ const DEFAULTS: Traits = {
   dirty: false,
   title: 'untitled',
   message: {},
-  height: 640
+  height: 640,
+  panes: 'auto'
 };
 
 /** A User Timing mark; entries are capped so a long session does not accumulate them. */
@@ -113,7 +114,7 @@ export class StudioModel {
     return value === undefined || value === null ? DEFAULTS[name] : value;
   }
 
-  /** Set a browser-owned trait (selected, pick, view) and sync it to Python. */
+  /** Set a browser-owned trait (selected, pick, view, panes) and sync it to Python. */
   set<K extends TraitName>(name: K, value: Traits[K]): void {
     this.get(name);
     this.model.set(name, value);
