@@ -9,12 +9,13 @@ may evaluate too.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from brepflow_lab.core import env
 
 __all__ = ["Cache", "CacheStats", "MemoryCache", "default_cache"]
 
@@ -104,7 +105,7 @@ def default_cache(sizeof: Callable[[dict[str, Any]], int] | None = None) -> Memo
     global _default
     with _default_lock:
         if _default is None:
-            mb = int(os.environ.get("BREPFLOW_CACHE_MB", "1024"))
+            mb = env.cache_mb()
             _default = MemoryCache(mb * 1024 * 1024, sizeof)
         elif sizeof is not None and _default.sizeof is _default_sizeof:
             _default.sizeof = sizeof

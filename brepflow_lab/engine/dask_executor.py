@@ -73,10 +73,11 @@ from typing import TYPE_CHECKING, Any
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from brepflow_lab.core import env as brepflow_env
+from brepflow_lab.core.errors import ErrorCode, LimitError, NodeError
 from brepflow_lab.engine.dask_pool import Completion, FuturePool, JobCancelled, JobTimeout, WorkerCrash
 from brepflow_lab.engine.executors import NodeOutcome, NodeTask, run_task
-from brepflow_lab.engine.limits import ENV_MAX_NODE_SECONDS, LimitError, NodeTimeLimit, node_time_limit, parse_seconds
-from brepflow_lab.errors import ErrorCode, NodeError
+from brepflow_lab.engine.limits import ENV_MAX_NODE_SECONDS, NodeTimeLimit, node_time_limit, parse_seconds
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -98,10 +99,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENV_MAX_WORKERS = "BREPFLOW_MAX_DASK_WORKERS"
-ENV_MEMORY_LIMIT = "BREPFLOW_DASK_MEMORY_LIMIT"
-ENV_SCHEDULER = "BREPFLOW_DASK_SCHEDULER"
-ENV_GATEWAY = "BREPFLOW_DASK_GATEWAY"
+# the names, from the one environment contract (brepflow_lab.core.env)
+ENV_MAX_WORKERS = brepflow_env.MAX_DASK_WORKERS
+ENV_MEMORY_LIMIT = brepflow_env.DASK_MEMORY_LIMIT
+ENV_SCHEDULER = brepflow_env.DASK_SCHEDULER
+ENV_GATEWAY = brepflow_env.DASK_GATEWAY
 
 
 # --------------------------------------------------------------------------- limits
@@ -119,18 +121,10 @@ def _check_max_node_seconds(value: float | None) -> float | None:
 
 
 def _parse_bytes(text: str | int, what: str) -> int:
-    from dask.utils import parse_bytes
-
-    if isinstance(text, int) and not isinstance(text, bool):
-        value = text
-    else:
-        try:
-            value = int(parse_bytes(str(text)))
-        except (ValueError, TypeError):
-            raise DaskLimitError(f"{what}: cannot read {text!r} as a size (e.g. '2GiB', '512MB')") from None
-    if value <= 0:
-        raise DaskLimitError(f"{what}: must be a positive size, got {text!r}")
-    return value
+    try:
+        return brepflow_env.parse_size(text, what)
+    except LimitError as exc:
+        raise DaskLimitError(str(exc)) from None
 
 
 def _format_bytes(n: int) -> str:
@@ -148,21 +142,11 @@ class DaskLimits:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> DaskLimits:
-        env = os.environ if environ is None else environ
-        max_workers: int | None = None
-        raw = env.get(ENV_MAX_WORKERS, "").strip()
-        if raw:
-            try:
-                max_workers = int(raw)
-            except ValueError:
-                raise DaskLimitError(f"{ENV_MAX_WORKERS}={raw!r} is not a whole number of workers") from None
-            if max_workers < 0:
-                raise DaskLimitError(f"{ENV_MAX_WORKERS}={raw!r} must be 0 (no workers of your own) or more")
-        memory: int | None = None
-        raw = env.get(ENV_MEMORY_LIMIT, "").strip()
-        if raw:
-            memory = _parse_bytes(raw, ENV_MEMORY_LIMIT)
-        return cls(max_workers, memory)
+        """The hub's ``BREPFLOW_MAX_DASK_WORKERS`` / ``BREPFLOW_DASK_MEMORY_LIMIT`` (see :mod:`brepflow_lab.core.env`)."""
+        try:
+            return cls(brepflow_env.dask_workers(environ), brepflow_env.dask_memory(environ))
+        except LimitError as exc:
+            raise DaskLimitError(str(exc)) from None
 
     def workers(self, requested: int | None) -> int:
         """The number of workers to start: ``requested`` checked, or a default within the limit."""
@@ -442,8 +426,8 @@ class DaskExecutor:
         has_bokeh = importlib.util.find_spec("bokeh") is not None
         dashboard = has_bokeh if dashboard is None else (dashboard and has_bokeh)
         env = {}
-        if memory is not None and "BREPFLOW_CACHE_MB" not in os.environ:
-            env["BREPFLOW_CACHE_MB"] = str(max(64, memory // 4 // (1 << 20)))  # sweeps cache on workers
+        if memory is not None and brepflow_env.CACHE_MB not in os.environ:
+            env[brepflow_env.CACHE_MB] = str(max(64, memory // 4 // (1 << 20)))  # sweeps cache on workers
         with dask.config.set(
             {
                 "distributed.scheduler.allowed-failures": 0,  # a crash is deterministic: no retries

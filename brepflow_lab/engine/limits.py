@@ -11,17 +11,18 @@ offers no cancellation hook we can use), so the limit is *enforced* only where a
 in a separate worker process: the Dask executor stops the worker running a node that
 passes its deadline and fails that node with TIMEOUT (:mod:`.dask_executor`,
 :mod:`.dask_pool`). In this process the limit can only be reported after the fact
-(:meth:`brepflow_lab.api.Graph.evaluate` warns). Nothing here imports Dask.
+(:meth:`brepflow_lab.api.Graph.evaluate` warns). Nothing here imports Dask. The variable is
+read by :mod:`brepflow_lab.core.env`, the one source of every ``BREPFLOW_*`` name.
 """
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from brepflow_lab.errors import BrepFlowError
+from brepflow_lab.core import env
+from brepflow_lab.core.env import parse_seconds
+from brepflow_lab.core.errors import LimitError
 
 __all__ = [
     "ENV_MAX_NODE_SECONDS",
@@ -32,11 +33,7 @@ __all__ = [
     "parse_seconds",
 ]
 
-ENV_MAX_NODE_SECONDS = "BREPFLOW_MAX_NODE_SECONDS"
-
-
-class LimitError(BrepFlowError, ValueError):
-    """A limit from the hub that cannot be read, or a request beyond a limit."""
+ENV_MAX_NODE_SECONDS = env.MAX_NODE_SECONDS
 
 
 class NodeTimeWarning(RuntimeWarning):
@@ -55,30 +52,11 @@ class NodeTimeLimit:
         return f"the {self.seconds:g} s limit per node ({self.source})"
 
 
-def parse_seconds(value: object, what: str) -> float:
-    """``value`` as a positive, finite number of seconds, or a :class:`LimitError` naming ``what``."""
-    if isinstance(value, bool):
-        seconds = math.nan
-    elif isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        try:
-            seconds = float(str(value).strip())
-        except ValueError:
-            seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise LimitError(f"{what} must be a positive number of seconds, got {value!r}")
-    return seconds
-
-
 def node_time_limit(environ: Mapping[str, str] | None = None) -> NodeTimeLimit | None:
     """The limit the environment sets (None when ``BREPFLOW_MAX_NODE_SECONDS`` is unset or empty).
 
     >>> node_time_limit({"BREPFLOW_MAX_NODE_SECONDS": "120"})
     NodeTimeLimit(seconds=120.0, source='BREPFLOW_MAX_NODE_SECONDS')
     """
-    env = os.environ if environ is None else environ
-    raw = env.get(ENV_MAX_NODE_SECONDS, "")
-    if not raw.strip():
-        return None
-    return NodeTimeLimit(parse_seconds(raw, ENV_MAX_NODE_SECONDS))
+    seconds = env.node_seconds(environ)
+    return None if seconds is None else NodeTimeLimit(seconds)
