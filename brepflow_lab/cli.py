@@ -270,6 +270,67 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return reproduce(args.manifest, args.out, as_json=args.json)
 
 
+def _load_document(path: str) -> Any:
+    from brepflow_lab.graph import bflow
+
+    return bflow.load(path)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Semantic diff of two graph files: exit 0 equal, 1 different, 10 unreadable."""
+    from brepflow_lab.graph.merge import diff
+
+    try:
+        a, b = _load_document(args.a), _load_document(args.b)
+    except GraphError as exc:
+        print(f"{exc.source or 'graph'}: invalid", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    result = diff(a, b, positions=not args.ignore_positions)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    elif result.equal:
+        print(f"{args.a} and {args.b}: the same graph")
+    else:
+        for line in result.lines():
+            print(line)
+    return 0 if result.equal else 1
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Three-way merge: exit 0 clean, 1 conflicts (ours kept in each, listed), 10 unreadable."""
+    from brepflow_lab.graph import bflow
+    from brepflow_lab.graph.merge import merge
+
+    try:
+        base, ours, theirs = (_load_document(p) for p in (args.base, args.ours, args.theirs))
+    except GraphError as exc:
+        print(f"{exc.source or 'graph'}: invalid", file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_INVALID
+    result = merge(base, ours, theirs)
+    bflow.dump(result.document, args.out)
+    for link in result.dropped_links:
+        print(f"link dropped (its source node was deleted): {link}", file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "clean": result.clean,
+                    "conflicts": [c.to_json() for c in result.conflicts],
+                    "dropped_links": result.dropped_links,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    for conflict in result.conflicts:
+        print(f"conflict: {conflict.text()}", file=sys.stderr)
+    summary = "merged cleanly" if result.clean else f"merged with {len(result.conflicts)} conflict(s)"
+    print(f"{args.out}: {summary}", file=sys.stderr)
+    return 0 if result.clean else 1
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     """Start JupyterLab on the design notebooks (or FOLDER), on 127.0.0.1."""
     import os
@@ -351,6 +412,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write the exports and a new manifest.json into this folder")
     p.add_argument("--json", action="store_true", help="the comparison as JSON")
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser(
+        "diff",
+        help="semantic diff of two graph files: nodes, params (from -> to), links, parameters",
+        description="Exit 0 when the graphs are equal, 1 when they differ, 10 when a file is invalid.",
+    )
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--ignore-positions", action="store_true", help="node moves are not differences")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser(
+        "merge",
+        help="three-way merge of graph files (usable as a git merge driver)",
+        description="Writes the merged graph to -o. Exit 0 when it merged cleanly, 1 when there are "
+        "conflicts (each listed; ours is kept in the output), 10 when a file is invalid. As a git merge "
+        "driver: git config merge.brepflow.driver 'brepflow-lab merge %%O %%A %%B -o %%A' and "
+        "'*.bflow.json merge=brepflow' in .gitattributes.",
+    )
+    p.add_argument("base")
+    p.add_argument("ours")
+    p.add_argument("theirs")
+    p.add_argument("-o", "--out", required=True, help="where to write the merged graph (may be OURS)")
+    p.add_argument("--json", action="store_true", help="conflicts as JSON on stdout")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("validate", help="check a graph file; exit 0 if valid, 10 if not")
     p.add_argument("graph")
