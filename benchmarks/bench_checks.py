@@ -35,8 +35,8 @@ from brepflow_lab.engine import Evaluator, MemoryCache
 from brepflow_lab.kernel import checks
 from brepflow_lab.nodes import catalogue
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import script_model as enclosure_script
+sys.path.insert(0, str(Path(__file__).resolve().parent / "models"))
+from enclosure import build as enclosure_script
 
 ROOT = Path(__file__).resolve().parent.parent
 

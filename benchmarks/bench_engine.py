@@ -1,11 +1,19 @@
 """Engine benchmarks. Prints timings, ratios against a baseline measured in this same
 process, and whether each budget of the core issue holds.
 
-    python benchmarks/bench_engine.py            # all
-    python benchmarks/bench_engine.py --quick    # fewer repeats
+    python benchmarks/bench_engine.py                  # all
+    python benchmarks/bench_engine.py --quick          # fewer repeats
+    python benchmarks/bench_engine.py --model pin      # only corpus models whose name contains "pin"
 
-(a) cold evaluation of a model through the engine vs the same model as a hand-written
-    cadquery script (budget: ratio <= 1.10)
+(a) the corpus (benchmarks/models, see benchmarks/corpus.py): for each model, cold evaluation
+    through the engine (a fresh Evaluator and empty cache each run) vs the same model as a
+    hand-written cadquery script; medians of alternating runs in this process, after one
+    warm-up of each (budget: ratio <= 1.10 per model). Also printed: the costliest node (the
+    result's per-node timings), the share of a profiled cold evaluation spent in the kernel's
+    result checks (brepflow_lab.kernel.checks.RESULT_CHECKS, measured as in bench_checks.py),
+    and whether the engine's shape matches the script's (valid, volume rel 1e-6, faces); a
+    mismatch is printed loudly and fails the model's budget. The load average is printed:
+    timings on a shared machine are noisy.
 (b) 1,000-node graph: after changing one parameter only its downstream nodes run; an
     unchanged re-evaluation takes <= 50 ms (ratio printed against the cold evaluation)
 (c) loading + validating a 1,000-node file <= 200 ms (ratio against json.loads alone)
@@ -14,14 +22,15 @@ process, and whether each budget of the core issue holds.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import cadquery as cq
 
 from brepflow_lab import Graph
 from brepflow_lab.engine import Evaluator, MemoryCache
@@ -29,6 +38,10 @@ from brepflow_lab.graph import bflow
 from brepflow_lab.graph.algorithms import downstream
 from brepflow_lab.graph.validate import validate
 from brepflow_lab.nodes import catalogue
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus
+from bench_checks import check_seconds
 
 RESULTS: list[tuple[str, bool, str]] = []
 
@@ -47,53 +60,117 @@ def timed(fn, repeat: int) -> list[float]:
     return out
 
 
-# -- (a) engine vs hand-written script ---------------------------------------------------
-L, W, H, WALL, CORNER, INSET = 120.0, 80.0, 40.0, 2.0, 6.0, 9.0
+# -- (a) the corpus: engine vs hand-written script ------------------------------------------
+def _median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
 
 
-def script_model() -> cq.Shape:
-    """The example enclosure written by hand with cadquery, same operations."""
-    shell = (
-        cq.Workplane("XY")
-        .box(L, W, H, centered=False)
-        .edges("|Z")
-        .fillet(CORNER)
-        .faces(">Z")
-        .shell(-WALL)
-        .val()
-        .Solids()[0]
-    )
-    boss = cq.Solid.makeCylinder(3.5, H - WALL)
-    hole = cq.Solid.makeCylinder(1.25, H)
-    xs = (INSET, L - INSET)
-    ys = (INSET, W - INSET)
-    bosses = [boss.moved(cq.Location(cq.Vector(x, y, 0))) for y in ys for x in xs]
-    holes = [hole.moved(cq.Location(cq.Vector(x, y, WALL))) for y in ys for x in xs]
-    body = shell.fuse(*bosses).clean()
-    result = body.cut(*holes).clean()
-    assert result.isValid()
-    return result
+def bench_model(model: corpus.Model, repeat: int) -> dict[str, object]:
+    """Engine cold / script (medians of alternating runs), costliest node, check share, match."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-{model.name}-"))
+    try:
+        model.prepare(folder)
+        g = model.graph(folder)
 
+        def engine() -> object:
+            g.evaluator = corpus.fresh_evaluator()  # cold: a new evaluator and an empty cache
+            t = time.perf_counter()
+            result = g.evaluate()
+            engine_t.append(time.perf_counter() - t)
+            return result
 
-def bench_script_vs_engine(repeat: int) -> None:
-    print("(a) cold evaluation: engine vs hand-written cadquery script (example enclosure)")
-    g = Graph.load(Path(__file__).resolve().parent.parent / "examples" / "enclosure.bflow.json")
-    g.evaluator = Evaluator(catalogue, cache=MemoryCache())
-    script_model()
-    g.evaluate(cache=False)  # warm both paths (imports, first-call costs)
-    engine_t, script_t = [], []
-    for _ in range(repeat):
-        script_t += timed(script_model, 1)
-        engine_t += timed(lambda: g.evaluate(cache=False), 1)
-    r = g.evaluate(cache=False)
-    assert r.ok, r.errors
-    ref = script_model()
-    vol_engine, vol_script = r["enclosure"]["shape"].Volume(), ref.Volume()
-    s, e = statistics.median(script_t), statistics.median(engine_t)
+        def script() -> object:
+            t = time.perf_counter()
+            shape = model.build(folder)
+            script_t.append(time.perf_counter() - t)
+            return shape
+
+        engine_t: list[float] = []
+        script_t: list[float] = []
+        r = engine()  # warm both paths (first-call costs), then alternate, swapping who goes first
+        ref = script()
+        engine_t.clear()
+        script_t.clear()
+        for i in range(repeat):
+            if i % 2:
+                r = engine()
+                ref = script()
+            else:
+                ref = script()
+                r = engine()
+        assert r.ok, r.errors  # type: ignore[attr-defined]
+        shape = r[model.result_node]["shape"]  # type: ignore[index]
+        problems = corpus.compare(shape, ref)
+        ran = [nr for nr in r.nodes.values() if nr.status == "ok"]  # type: ignore[attr-defined]
+        costly = max(ran, key=lambda nr: nr.seconds)
+        node_type = g.document.node(costly.node_id).type
+        profile = cProfile.Profile()
+        g.evaluator = corpus.fresh_evaluator()
+        profile.enable()
+        g.evaluate()
+        profile.disable()
+        stats = pstats.Stats(profile)
+        total = stats.total_tt  # type: ignore[attr-defined]
+        spent = check_seconds(stats)
+        validity = spent.pop("is_valid", 0.0)
+        others = sum(spent.values())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    s, e = _median_ms(script_t), _median_ms(engine_t)
+    row = {
+        "name": model.name,
+        "script_ms": s,
+        "engine_ms": e,
+        "ratio": e / s,
+        "costliest": f"{costly.node_id} ({node_type}) {costly.seconds * 1000:.0f} ms",
+        "checks": (validity + others) / total,
+        "validity": validity / total,
+        "faces": len(shape.Faces()),
+        "problems": problems,
+    }
     print(
-        f"  script {s * 1000:.1f} ms, engine {e * 1000:.1f} ms (median of {repeat}); volumes {vol_engine:.1f} / {vol_script:.1f}"
+        f"  {model.name}: script {s:.0f} ms, engine {e:.0f} ms (medians of {repeat}), ratio {e / s:.3f}; "
+        f"costliest node {row['costliest']}; our checks {row['checks']:.1%} of a profiled evaluation "
+        f"(validity {row['validity']:.1%}); {row['faces']} faces"
     )
-    budget("engine / script <= 1.10", e / s <= 1.10, f"ratio {e / s:.3f}")
+    if problems:
+        print(f"  !!! MISMATCH {model.name}: the engine's result differs from the script's: {'; '.join(problems)}")
+    budget(f"{model.name}: engine / script <= 1.10", e / s <= 1.10 and not problems, f"ratio {e / s:.3f}")
+    return row
+
+
+def bench_corpus(models: list[corpus.Model], repeat: int) -> list[dict[str, object]]:
+    print(f"(a) cold evaluation: engine vs hand-written cadquery script, {len(models)} models of benchmarks/models")
+    print(f"  load average at start: {_loadavg()}")
+    rows = [bench_model(model, repeat) for model in models]
+    print(f"  load average at end: {_loadavg()}")
+    print()
+    header = (
+        f"  {'model':<18} {'script ms':>9} {'engine ms':>9} {'ratio':>6}  {'checks':>6} {'valid.':>6}  costliest node"
+    )
+    print(header)
+    print("  " + "-" * (len(header) + 20))
+    for row in rows:
+        flag = (
+            ""
+            if row["ratio"] <= 1.10 and not row["problems"]
+            else "  <-- over budget"
+            if not row["problems"]
+            else "  <-- MISMATCH"
+        )  # type: ignore[operator]
+        print(
+            f"  {row['name']:<18} {row['script_ms']:>9.0f} {row['engine_ms']:>9.0f} {row['ratio']:>6.2f}  "
+            f"{row['checks']:>6.1%} {row['validity']:>6.1%}  {row['costliest']}{flag}"
+        )
+    print()
+    return rows
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 # -- (b) 1,000-node graph ----------------------------------------------------------------
@@ -171,12 +248,24 @@ def bench_load(path: Path, repeat: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="3 runs of each instead of 7")
+    parser.add_argument(
+        "--model",
+        action="append",
+        metavar="NAME",
+        help="only the corpus models whose name contains NAME (repeatable); skips (b) and (c)",
+    )
     args = parser.parse_args()
     repeat = 3 if args.quick else 7
-    bench_script_vs_engine(repeat)
-    path = bench_incremental(repeat)
-    bench_load(path, repeat)
+    models = corpus.load_models(args.model)
+    if not models:
+        print(f"no model in {corpus.MODELS_DIR} matches {args.model}; there are:")
+        print("  " + ", ".join(m.name for m in corpus.load_models()))
+        return 2
+    bench_corpus(models, repeat)
+    if not args.model:
+        path = bench_incremental(repeat)
+        bench_load(path, repeat)
     failed = [name for name, ok, _ in RESULTS if not ok]
     print(f"\n{len(RESULTS) - len(failed)}/{len(RESULTS)} budgets hold" + (f"; failing: {failed}" if failed else ""))
     return 1 if failed else 0
