@@ -174,6 +174,8 @@ accounts_table = sa.Table(
     sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", sa.Float, nullable=False, default=0.0),
     sa.Column("last_login", sa.Float, nullable=True),
+    # the role asked for at sign-up ('' before this column existed); the admin decides
+    sa.Column("requested_role", sa.String(16), nullable=False, default="", server_default=""),
 )
 
 
@@ -190,6 +192,7 @@ class Account:
     failed_logins: int
     locked_until: float
     last_login: float | None
+    requested_role: str = ""
 
     def locked(self, now: float | None = None) -> bool:
         return self.locked_until > (now if now is not None else time.time())
@@ -218,6 +221,18 @@ class AccountStore:
                 private_file(path)
         self.engine = sa.create_engine(db_url, **kwargs)
         _metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Tables made by an older version lack newer columns (a restored backup, an upgrade)."""
+        present = {c["name"] for c in sa.inspect(self.engine).get_columns(accounts_table.name)}
+        if "requested_role" not in present:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {accounts_table.name} ADD COLUMN requested_role VARCHAR(16) NOT NULL DEFAULT ''"
+                    )
+                )
 
     @staticmethod
     def _account(row: Any) -> Account:
@@ -238,9 +253,17 @@ class AccountStore:
             return [self._account(r) for r in conn.execute(query)]
 
     def create(
-        self, name: str, password: str, *, status: str = "pending", teams: Iterable[str] = (), message: str = ""
+        self,
+        name: str,
+        password: str,
+        *,
+        status: str = "pending",
+        teams: Iterable[str] = (),
+        message: str = "",
+        role: str = "",
     ) -> Account:
         values = {
+            "requested_role": role,
             "name": name,
             "password_hash": hash_password(password),
             "status": status,

@@ -112,11 +112,15 @@ _SIGNUP_TEMPLATE = """{% extends "page.html" %}
       {% if teams %}
       <label for="teams">Teams you would like to join</label>
       <select class="form-control" id="teams" name="teams" multiple>
-        {% for t in teams %}<option value="{{ t }}">{{ t }}</option>{% endfor %}
+        {% for t in teams %}<option value="{{ t }}" {% if t in chosen_teams %}selected{% endif %}>{{ t }}</option>{% endfor %}
       </select>
       {% endif %}
+      <label for="role">What you will do</label>
+      <select class="form-control" id="role" name="role">
+        {% for r, text in roles %}<option value="{{ r }}" {% if r == chosen_role %}selected{% endif %}>{{ text }}</option>{% endfor %}
+      </select>
       <label for="message">A note for the administrator (optional)</label>
-      <textarea class="form-control" id="message" name="message" rows="2" maxlength="500"></textarea>
+      <textarea class="form-control" id="message" name="message" rows="2" maxlength="500">{{ message }}</textarea>
       <p></p><input type="submit" class="btn btn-jupyter form-control" value="Request an account"/>
     </form>
   {% endif %}
@@ -129,13 +133,16 @@ _APPROVAL_TEMPLATE = """{% extends "page.html" %}
 <div class="container">
   <h1>Accounts</h1>
   {% if flash %}<div class="alert alert-info" id="flash">{{ flash }}</div>{% endif %}
+  <h2>Waiting for a decision</h2>
+  {% if not accounts %}<p id="no-pending">Nothing waiting: no pending, rejected or locked account.</p>{% endif %}
   <table class="table table-striped" id="accounts">
-    <thead><tr><th>user</th><th>status</th><th>asked for teams</th><th>note</th><th>requested</th><th></th></tr></thead>
+    <thead><tr><th>user</th><th>status</th><th>asked for role</th><th>asked for teams</th><th>note</th><th>requested</th><th></th></tr></thead>
     <tbody>
     {% for a in accounts %}
       <tr data-user="{{ a.name }}">
         <td>{{ a.name }}</td>
         <td>{{ a.status }}{% if a.locked %} (locked){% endif %}</td>
+        <td>{{ a.requested_role or "-" }}</td>
         <td>{{ a.requested_teams | join(", ") }}</td>
         <td>{{ a.message }}</td>
         <td>{{ a.created_text }}</td>
@@ -145,7 +152,7 @@ _APPROVAL_TEMPLATE = """{% extends "page.html" %}
             <input type="hidden" name="name" value="{{ a.name }}"/>
             {% if a.status != "approved" %}
               <select name="role" class="form-control">
-                {% for r in roles %}<option value="{{ r }}" {% if r == default_role %}selected{% endif %}>{{ r }}</option>{% endfor %}
+                {% for r in roles %}<option value="{{ r }}" {% if r == (a.requested_role or default_role) %}selected{% endif %}>{{ r }}</option>{% endfor %}
               </select>
               <select name="teams" class="form-control" multiple>
                 {% for t in teams %}<option value="{{ t }}" {% if t in a.requested_teams %}selected{% endif %}>{{ t }}</option>{% endfor %}
@@ -160,9 +167,32 @@ _APPROVAL_TEMPLATE = """{% extends "page.html" %}
     {% endfor %}
     </tbody>
   </table>
+  <h2>Recent decisions</h2>
+  <p>Accounts approved or rejected in the last {{ recent_days }} days (newest first). Change an approved
+   user's teams and admin flag on <a href="{{ base_url }}admin">JupyterHub's admin page</a>.</p>
+  <table class="table table-sm" id="decided">
+    <thead><tr><th>user</th><th>decision</th><th>role</th><th>teams</th><th>asked for</th><th>by</th><th>when</th></tr></thead>
+    <tbody>
+    {% for d in decided %}
+      <tr data-user="{{ d.name }}">
+        <td>{{ d.name }}</td><td>{{ d.status }}</td><td>{{ d.role }}</td><td>{{ d.teams | join(", ") }}</td>
+        <td>{{ d.requested_role or "-" }}{% if d.requested_teams %} in {{ d.requested_teams | join(", ") }}{% endif %}</td>
+        <td>{{ d.decided_by or "-" }}</td><td>{{ d.decided_text }}</td>
+      </tr>
+    {% endfor %}
+    </tbody>
+  </table>
 </div>
 {% endblock main %}
 """
+
+#: what sign-up offers (value, text); the admin confirms or changes it on approval
+SIGNUP_ROLES = [
+    ("designer", "designer: my own JupyterLab, editing my teams' graphs"),
+    ("viewer", "viewer: read my teams' graphs and models, no server"),
+]
+RECENT_DECISION_DAYS = 30
+RECENT_DECISIONS_SHOWN = 200
 
 
 def _render(handler: BaseHandler, template: str, **ns: Any) -> Any:
@@ -281,10 +311,14 @@ class SignupHandler(BaseHandler):
         ns.setdefault("problems", [])
         ns.setdefault("username", "")
         ns.setdefault("done", "")
+        ns.setdefault("chosen_teams", [])
+        ns.setdefault("chosen_role", a.default_role)
+        ns.setdefault("message", "")
         return await _render(
             self,
             _SIGNUP_TEMPLATE,
             teams=sorted(active().teams),
+            roles=SIGNUP_ROLES,
             min_length=a.min_password_length,
             username_help=USERNAME_HELP,
             **ns,
@@ -300,6 +334,9 @@ class SignupHandler(BaseHandler):
         password2 = self.get_body_argument("password2", "", strip=False)
         teams = [t for t in self.get_body_arguments("teams") if t]
         message = self.get_body_argument("message", "", strip=True)[:500]
+        role = self.get_body_argument("role", a.default_role, strip=True)
+        # a refused form comes back with what was chosen and written (never the passwords)
+        kept = {"username": username, "chosen_teams": teams, "chosen_role": role, "message": message}
         wait = a.signup_wait(self.request.remote_ip or "")
         if wait:
             audit.record("signup_refused", user=username, reason="rate", address=self.request.remote_ip)
@@ -309,21 +346,26 @@ class SignupHandler(BaseHandler):
                 f"Too many sign-ups from your address in the last hour: try again in {_minutes(wait)}, "
                 "or ask an administrator to create your account."
             ]
-            self.finish(await self._page(problems=problems, username=username))
+            self.finish(await self._page(problems=problems, **kept))
             return
         problems = a.signup_problems(username, password, password2, teams)
+        if role not in dict(SIGNUP_ROLES):
+            problems.append(f"the role must be one of {', '.join(dict(SIGNUP_ROLES))}")
         if problems:
             self.set_status(400)
-            self.finish(await self._page(problems=problems, username=username))
+            self.finish(await self._page(problems=problems, **kept))
             return
         status = "approved" if a.open_signup else "pending"
         await asyncio.get_running_loop().run_in_executor(
-            None, lambda: a.store.create(username, password, status="pending", teams=teams, message=message)
+            None,
+            lambda: a.store.create(username, password, status="pending", teams=teams, message=message, role=role),
         )
         a.count_signup(self.request.remote_ip or "")
-        audit.record("signup", user=username, status=status, requested_teams=sorted(set(teams)))
+        audit.record("signup", user=username, status=status, requested_teams=sorted(set(teams)), requested_role=role)
         if a.open_signup:
-            approve_account(self, a.store, username, role=a.default_role, teams=teams, by="open_signup")
+            # open sign-up never hands out more than the default role: asking is not deciding
+            granted = role if role == "viewer" else a.default_role
+            approve_account(self, a.store, username, role=granted, teams=teams, by="open_signup")
             done = "Your account is ready: sign in."
         else:
             done = "Thank you. An administrator will approve your account; then you can sign in."
@@ -352,12 +394,44 @@ class SignupAdminHandler(BaseHandler):
             self,
             _APPROVAL_TEMPLATE,
             accounts=rows,
+            decided=self._decided(a),
+            recent_days=RECENT_DECISION_DAYS,
             roles=["designer", "viewer"],
             default_role=a.default_role,
             teams=teams,
             flash=flash,
         )
         self.finish(html)
+
+    def _decided(self, a: BrepFlowLocalAuthenticator) -> list[dict[str, Any]]:
+        """Approved and rejected accounts decided lately, with the role and teams they hold now."""
+        from jupyterhub import orm
+
+        since = time.time() - RECENT_DECISION_DAYS * 86400
+        role_of = {group: role for role, group in active().role_groups().items()}
+        out = []
+        for account in a.store.list():
+            if account.status not in ("approved", "rejected") or not account.decided or account.decided < since:
+                continue
+            user = orm.User.find(self.db, account.name)
+            groups = [g.name for g in user.groups] if user is not None else []
+            roles = sorted(role_of[g] for g in groups if g in role_of)
+            if user is not None and user.admin:
+                roles.insert(0, "admin")
+            out.append(
+                {
+                    "name": account.name,
+                    "status": account.status,
+                    "role": ", ".join(roles) or "-",
+                    "teams": sorted(g for g in groups if g not in role_of),
+                    "requested_role": account.requested_role,
+                    "requested_teams": account.requested_teams,
+                    "decided_by": account.decided_by,
+                    "decided_text": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(account.decided)),
+                }
+            )
+        out.sort(key=lambda d: str(d["decided_text"]), reverse=True)
+        return out[:RECENT_DECISIONS_SHOWN]
 
     def _team_groups(self) -> list[Any]:
         from jupyterhub import orm

@@ -69,6 +69,11 @@ def cmd_start(args: argparse.Namespace) -> int:
     from brepflow_lab.hub.private import secure_state
 
     state = secure_state(settings)  # refused here, with the reason, if another account owns it
+    from brepflow_lab.hub.wiring import environment_warning
+
+    stale = environment_warning(settings)
+    if stale:
+        print(f"brepflow-lab hub: warning: {stale}", file=sys.stderr)
     thin = state / "jupyterhub_config.py"
     thin.write_text(THIN_CONFIG)
     os.chmod(thin, 0o600)
@@ -218,6 +223,11 @@ def cmd_config(args: argparse.Namespace) -> int:
     print(yaml.safe_dump(to_dict(settings), sort_keys=False), end="")
     for warning in table_warnings(settings.quotas):
         print(f"warning: {warning}", file=sys.stderr)
+    from brepflow_lab.hub.wiring import environment_warning
+
+    stale = environment_warning(settings)
+    if stale:
+        print(f"warning: {stale}", file=sys.stderr)
     return EXIT_OK
 
 

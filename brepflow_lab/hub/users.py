@@ -73,6 +73,7 @@ __all__ = [
     "ensure_team",
     "ensure_user",
     "environment_key",
+    "environment_problem",
     "remove_team",
     "remove_user",
     "team_group",
@@ -464,6 +465,49 @@ def environment_key(project: str | os.PathLike[str] | None = None) -> str:
             digest.update(str(path.relative_to(root)).encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def environment_problem(
+    prefix: str | os.PathLike[str] = DEFAULT_ENV_PREFIX, *, project: str | os.PathLike[str] | None = None
+) -> str | None:
+    """Why the shared environment at ``prefix`` does not match this brepflow-lab, or ``None``.
+
+    The hub calls it at start (its log, ``brepflow-lab hub`` and ``hub config`` show it): a stale
+    environment means users' servers and the viewer run older code than the hub. With a project
+    folder (a checkout, an editable install) the marker's key must equal :func:`environment_key`;
+    without one (installed from a wheel) the environment's brepflow-lab version must equal ours.
+    """
+    env = Path(prefix)
+    marker = env / ".brepflow-lab-env.json"
+    fix = "build it with `brepflow-lab hub setup`"
+    if not (env / "bin" / "python").exists():
+        return f"the shared environment {env} does not exist: users' servers cannot start; {fix}"
+    try:
+        recorded = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return f"the shared environment {env} has no readable {marker.name}: it may be stale; rebuild it: {fix}"
+    built = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(marker.stat().st_mtime))
+    root = Path(project) if project is not None else _project_root()
+    if root is not None:
+        key = environment_key(root)
+        if recorded.get("key") != key:
+            return (
+                f"the shared environment {env} is stale: it was built on {built} from another state of "
+                f"brepflow-lab (key {str(recorded.get('key'))[:12]}, this project {key[:12]}), so users' servers "
+                f"and the viewer run older code than the hub; rebuild it: {fix}"
+            )
+        return None
+    import importlib.metadata
+
+    ours = importlib.metadata.version("brepflow-lab")
+    theirs = sorted(env.glob("lib/python*/site-packages/brepflow_lab-*.dist-info"))
+    version = theirs[-1].name.removeprefix("brepflow_lab-").removesuffix(".dist-info") if theirs else None
+    if version != ours:
+        return (
+            f"the shared environment {env} (built on {built}) has brepflow-lab {version or 'missing'}, "
+            f"the hub runs {ours}; rebuild it: {fix}"
+        )
+    return None
 
 
 def ensure_environment(

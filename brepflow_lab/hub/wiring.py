@@ -33,7 +33,15 @@ from typing import Any
 
 from brepflow_lab.hub.config import HubConfigError, Settings, activate, load_settings, user_role
 
-__all__ = ["ENV_CONFIG", "ENV_OVERRIDES", "apply", "config_path_from_env", "configure", "overrides_from_env"]
+__all__ = [
+    "ENV_CONFIG",
+    "ENV_OVERRIDES",
+    "apply",
+    "config_path_from_env",
+    "configure",
+    "environment_warning",
+    "overrides_from_env",
+]
 
 log = logging.getLogger("brepflow_lab.hub")
 
@@ -148,6 +156,22 @@ def _groups(s: Settings) -> dict[str, Any]:
     return groups
 
 
+def environment_warning(s: Settings) -> str | None:
+    """The shared environment's problem (stale, missing) when this hub uses it, else ``None``.
+
+    BrepFlowSpawner runs every server from it and the viewer renders with its Python; a hub with
+    another spawner and no environment at all has nothing to warn about.
+    """
+    from brepflow_lab.hub.users import environment_problem
+
+    if s.spawner.kind != "brepflow" and not (Path(s.storage.env_prefix) / "bin" / "python").exists():
+        return None
+    try:
+        return environment_problem(s.storage.env_prefix)
+    except Exception as exc:  # a warning must never stop the hub
+        return f"could not check the shared environment {s.storage.env_prefix}: {exc}"
+
+
 # -- applying --------------------------------------------------------------------------------------
 
 
@@ -242,6 +266,10 @@ def apply(c: Any, settings: Settings) -> None:
     from brepflow_lab.hub.server_ext import hub_handlers
 
     hub.tornado_settings = {"log_function": audit_request_logger}
+    from brepflow_lab.hub.pages import TEMPLATES, template_vars
+
+    hub.template_paths = [str(TEMPLATES)]  # a viewer's home, the admins' navigation (pages.py)
+    hub.template_vars = template_vars(s)
     extra = list(hub_handlers())
     try:
         from brepflow_lab.hub import quota
@@ -281,6 +309,9 @@ def apply(c: Any, settings: Settings) -> None:
     bf.team_root = s.storage.team_root
     bf.disk_root = s.storage.disk_root
     bf.env_prefix = s.storage.env_prefix
+    stale = environment_warning(s)
+    if stale:
+        log.warning("%s", stale)  # the hub's log at start; `brepflow-lab hub` and `hub config` say it too
 
 
 def config_path_from_env(default_dir: Path | None = None) -> Path | None:
