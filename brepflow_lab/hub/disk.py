@@ -15,7 +15,8 @@ already restores an overwritten file when a write fails, but on a full disk it
 * reports a bare 500 "Unexpected error",
 * leaves a truncated *new* file behind (its restore step fails on the missing backup),
 * leaves a truncated ``.~name`` backup when even the backup copy did not fit,
-* loses the previous file of a chunked upload (chunk 1 replaces it; chunk 7 fails).
+* loses the previous file of a chunked upload (chunk 1 replaces it; chunk 7 fails),
+* leaves the chunks that fitted as a truncated file when a later chunk is refused.
 
 The manager turns ENOSPC / EDQUOT into HTTP 507 with a message JupyterLab shows in its
 "File Save Error" dialog, removes the partial files, keeps the previous version of a file
@@ -418,7 +419,17 @@ class QuotaContentsManager(AsyncLargeFileManager):
         backup = path_to_intermediate(os_path)
         backup_existed = os.path.lexists(backup)
         upload_backup = backup + ".upload"
-        self._precheck(model, path, os_path)
+        try:
+            self._precheck(model, path, os_path)
+        except web.HTTPError:
+            # A chunk refused up front (the next one does not fit): JupyterLab gives the upload up,
+            # so the chunks already written would stay behind as a truncated file. Remove them and
+            # put back the version the upload was replacing.
+            if chunk not in (None, 1):
+                _remove_file(os_path)
+                if os.path.lexists(upload_backup):
+                    os.replace(upload_backup, os_path)
+            raise
         if chunk == 1 and existed and os.path.isfile(os_path):
             os.replace(os_path, upload_backup)  # a rename costs no space; restored on failure
             existed = False
