@@ -15,8 +15,9 @@ against a baseline measured in this same process, and whether its budget holds:
     costs.
 (b) a new Studio is visible (model pixels on the canvas) after its cell runs (budget:
     <= 2.5 s, warm kernel, fresh geometry). Baseline: evaluating the same graph in Python.
-(c) a 500-node graph opens in the editor (all nodes rendered) and pan / zoom frame times
-    while dragging and wheeling (p50 / p95; baseline: idle frame time in the same page).
+(c) a 500-node graph opens in the editor (first node drawn; the editor shows the graph's
+    start at a readable zoom, so only the nodes on screen are rendered) and pan / zoom frame
+    times while dragging and wheeling (p50 / p95; baseline: idle frame time in the same page).
 (d) bytes on the websocket for one mesh update vs the raw arrays it carries (budget:
     <= 1.05x; meshes travel as binary buffers, not JSON numbers).
 (e) a node added in Python (``g.add`` from a second kernel client) until it is drawn in
@@ -380,10 +381,11 @@ def bench_big_graph(browser: Any, lab: Lab) -> None:
         kernel.run("import brepflow_lab.widgets, brepflow_lab.kernel")  # warm imports
         start = page.evaluate("() => performance.now()")
         h.run_command(page, "notebook:run-all-cells")
-        page.wait_for_function("() => document.querySelectorAll('.react-flow__node').length >= 500", timeout=120_000)
+        page.wait_for_function("() => document.querySelector('.react-flow__node') !== null", timeout=120_000)
         opened = page.evaluate("(t0) => performance.now() - t0", start)
+        page.wait_for_timeout(500)  # the fit settles
         rendered = page.locator(".react-flow__node").count()
-        print(f"  run cell -> 500 nodes rendered in the editor: {opened:.0f} ms ({rendered} node elements)")
+        print(f"  run cell -> first node drawn in the editor: {opened:.0f} ms ({rendered} node elements on screen)")
         idle = page.evaluate(FRAMES_JS, 1500)
         pane = page.locator(".react-flow__pane").bounding_box()
         assert pane is not None
@@ -504,12 +506,14 @@ def bench_python_edit(browser: Any, lab: Lab, repeat: int) -> None:
         times: list[float] = []
         calls: list[float] = []
         for i in range(repeat):
+            # drawn: as a node on screen, or in the minimap (shown while part of the graph is off screen)
             count = page.locator(".react-flow__minimap-node").count()
             page.evaluate(
-                """(n) => { window.__seen = null; const tick = () => {
-                  if (document.querySelectorAll('.react-flow__minimap-node').length > n) window.__seen = Date.now();
+                """([n, id]) => { window.__seen = null; const tick = () => {
+                  if (document.querySelectorAll('.react-flow__minimap-node').length > n ||
+                      document.querySelector(`.react-flow__node[data-id="${id}"]`)) window.__seen = Date.now();
                   else requestAnimationFrame(tick); }; requestAnimationFrame(tick); }""",
-                count,
+                [count, f"ball{i}"],
             )
             added, took = kernel.value(f"_bench_add({i})")
             page.wait_for_function("() => window.__seen !== null", timeout=30_000)

@@ -52,6 +52,7 @@ def saved_width(path: Any) -> Any:
 
 def test_double_click_opens_a_studio_tab_that_saves_through_jupyterlab(lab: Lab, page: Any) -> None:
     path = h.write_graph(lab.root / "part.bflow.json", h.box_shell_fillet_nodes(width=40))
+    page.set_viewport_size({"width": 1920, "height": 1080})  # the three nodes fit at a readable zoom
     open_lab(page, lab)
     page.locator(".jp-DirListing-item", has_text="part.bflow.json").dblclick()
     page.wait_for_selector(STUDIO)

@@ -32,7 +32,9 @@ class Session:
 
 @pytest.fixture(scope="module")
 def session(browser: Any, lab: Lab) -> Iterator[Session]:
-    context = browser.new_context(viewport={"width": 1500, "height": 1000}, device_scale_factor=1)
+    # wide enough for the three nodes at a readable zoom beside the viewer and the inspector
+    # (tests/browser/test_studio_layout.py takes the Studio through smaller windows)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, device_scale_factor=1)
     page = context.new_page()
     page.set_default_timeout(60_000)
     errors: list[str] = []
@@ -40,6 +42,7 @@ def session(browser: Any, lab: Lab) -> Iterator[Session]:
     runner = h.NotebookRunner(lab, page)
     try:
         kernel = runner.open("studio.ipynb", [h.STUDIO_CELL])
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
         page.wait_for_selector(".bfl-studio")
         h.wait_for_model(page)
         kernel.run("studio.wait(60)")
@@ -80,11 +83,17 @@ def wide_editor(page: Any) -> Iterator[None]:
 
 
 def wait_for_node(page: Any, node_id: str, timeout: float = 30.0) -> None:
-    """Wait for a node to reach the editor; fit the view, since only visible nodes render."""
-    for _ in range(int(timeout / 0.5)):
+    """Wait for a node to reach the editor; fit the view, since only visible nodes render.
+
+    Fit keeps titles readable, so a graph wider than the editor shows its start: zoom out
+    (as a user looking for a node would) when the node is not there after fitting."""
+    for _ in range(int(timeout / 2)):
         fit_editor(page)
-        if h.node(page, node_id).count():
-            return
+        for _zoom_out in range(4):
+            if h.node(page, node_id).count():
+                return
+            page.locator(".react-flow__controls-zoomout").click()
+            page.wait_for_timeout(300)
     raise AssertionError(f"node {node_id} did not appear in the editor within {timeout:g} s")
 
 

@@ -19,11 +19,13 @@ import {
   applyEdgeChanges,
   applyNodeChanges,
   useReactFlow,
+  useStore,
   type Connection,
   type EdgeChange,
   type FinalConnectionState,
   type NodeChange,
-  type OnSelectionChangeParams
+  type OnSelectionChangeParams,
+  type ReactFlowState
 } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import type { EditOp, GraphJSON, GraphNodeJSON, JSONValue, NodeSpecJSON, XY } from '../protocol';
@@ -69,6 +71,42 @@ function roundPosition(p: XY): XY {
   return { x: Math.round(p.x), y: Math.round(p.y) };
 }
 
+/** Is every node inside the editor's view? (Then a minimap adds nothing, and would cover some.) */
+function everyNodeOnScreen(s: ReactFlowState): boolean {
+  const [tx, ty, zoom] = s.transform;
+  const left = -tx / zoom;
+  const top = -ty / zoom;
+  const right = left + s.width / zoom;
+  const bottom = top + s.height / zoom;
+  for (const n of s.nodeLookup.values()) {
+    const p = n.internals.positionAbsolute;
+    const w = n.measured?.width ?? n.width ?? n.initialWidth ?? 0;
+    const h = n.measured?.height ?? n.height ?? n.initialHeight ?? 0;
+    if (p.x < left || p.y < top || p.x + w > right || p.y + h > bottom) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The minimap, shown while part of the graph is off screen. */
+function GraphMiniMap() {
+  const hidden = useStore(everyNodeOnScreen);
+  if (hidden) {
+    return null;
+  }
+  return (
+    <MiniMap
+      pannable
+      zoomable
+      position="bottom-right"
+      ariaLabel="Mini map of the graph"
+      nodeColor={n => categoryColor(((n.data as { spec?: NodeSpecJSON }).spec?.category) ?? '')}
+      nodeStrokeWidth={2}
+    />
+  );
+}
+
 export interface GraphEditorProps {
   dark: boolean;
   paletteOpen: boolean;
@@ -105,6 +143,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
   const selectionTimer = useRef<number | undefined>(undefined);
   const moveTimer = useRef<number | undefined>(undefined);
   const pasteCount = useRef(0);
+  const scheduleFitRef = useRef<() => void>(() => undefined);
   const canvasRef = useRef<HTMLDivElement>(null);
   /** Fit again when the size changes, until the user pans or zooms (README: fit.ts). */
   const autoFit = useRef(true);
@@ -149,6 +188,8 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
     });
   }, [fit]);
 
+  scheduleFitRef.current = scheduleFit;
+
   const fitNow = useCallback(
     (duration = 0) => {
       autoFit.current = true;
@@ -182,7 +223,14 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
   }, []);
 
   // -- graph trait → editor ------------------------------------------------------------
+  const nodeIds = useRef('');
   useEffect(() => {
+    // nodes added or removed (here or in Python): the fit follows them until the user pans
+    const ids = graph.nodes.map(n => n.id).join('\n');
+    if (ids !== nodeIds.current) {
+      nodeIds.current = ids;
+      scheduleFitRef.current();
+    }
     setNodes(prev => {
       let next = graphToNodes(graph, specs, new Map(prev.map(n => [n.id, n])));
       const wanted = pendingSelect.current;
@@ -371,11 +419,13 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
 
   const onNodesChange = useCallback(
     (changes: NodeChange<StudioFlowNode>[]) => {
-      setNodes(nds => applyNodeChanges(changes, nds));
-      // nodes measured for the first time (or resized): their true size changes the fit
-      if (changes.some(c => c.type === 'dimensions' || c.type === 'add' || c.type === 'remove')) {
+      // nodes measured for the first time: their true size replaces the estimate the fit used
+      // (a node that only changes size — a status badge, an edited value — moves nothing)
+      const before = new Map(nodesRef.current.map(n => [n.id, n]));
+      if (changes.some(c => c.type === 'dimensions' && !before.get(c.id)?.measured)) {
         scheduleFit();
       }
+      setNodes(nds => applyNodeChanges(changes, nds));
     },
     [scheduleFit]
   );
@@ -639,14 +689,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
                   </svg>
                 </ControlButton>
               </Controls>
-              <MiniMap
-                pannable
-                zoomable
-                position="bottom-right"
-                ariaLabel="Mini map of the graph"
-                nodeColor={n => categoryColor(((n.data as { spec?: NodeSpecJSON }).spec?.category) ?? '')}
-                nodeStrokeWidth={2}
-              />
+              <GraphMiniMap />
             </ReactFlow>
             {empty ? (
               <div className="bfl-editor__empty">
