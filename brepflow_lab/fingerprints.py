@@ -28,7 +28,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-RECORD_ENV = "BREPFLOW_RECORD_FINGERPRINTS"
+from brepflow_lab.core.env import RECORD_FINGERPRINTS
+from brepflow_lab.kernel import hashing
+from brepflow_lab.provenance import environment
+
+RECORD_ENV = RECORD_FINGERPRINTS
 DEFAULT_FILE = "fingerprints.json"
 
 
@@ -39,8 +43,6 @@ class FingerprintMismatch(AssertionError):
 def _fingerprint(value: Any) -> str:
     if isinstance(value, str) and len(value) == 64:
         return value
-    from brepflow_lab.kernel import hashing
-
     return hashing.fingerprint(hashing.shape_of(value))
 
 
@@ -69,8 +71,6 @@ def check_fingerprints(
         elif recorded[name] != value:
             problems.append(f"  {name}: recorded {recorded[name][:16]}…, now {value[:16]}…")
     if problems:
-        from brepflow_lab.provenance import environment
-
         env = environment()
         versions = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if k in ("cadquery", "cadquery-ocp"))
         raise FingerprintMismatch(

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from brepflow_lab.core.errors import ErrorCode, NodeError, Problem
 from brepflow_lab.engine.cache import Cache, default_cache
 from brepflow_lab.engine.events import (
     EvaluationFinished,
@@ -54,11 +55,11 @@ from brepflow_lab.engine.events import (
 )
 from brepflow_lab.engine.executors import Executor, NodeOutcome, NodeTask, SyncExecutor, is_concurrent
 from brepflow_lab.engine.keys import node_key
-from brepflow_lab.errors import ErrorCode, NodeError, Problem
 from brepflow_lab.graph.algorithms import find_cycles, topological_order, upstream
 from brepflow_lab.graph.model import GraphDocument, Node
 from brepflow_lab.graph.resolve import ParamProblem, param_references, resolve_globals, resolve_param
 from brepflow_lab.graph.validate import validate
+from brepflow_lab.nodes.spec import NodeContext
 
 if TYPE_CHECKING:
     from brepflow_lab.nodes.spec import NodeSpec
@@ -540,8 +541,6 @@ class Evaluator:
                 stats.cached += 1
                 self.events.emit(NodeFinished(run.run_id, nid, "cached", 0.0))
                 return None
-        from brepflow_lab.nodes.spec import NodeContext
-
         ctx = NodeContext(
             node_id=nid,
             node_type=n.type,

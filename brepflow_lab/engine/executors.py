@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from brepflow_lab.errors import ErrorCode, NodeError
+from brepflow_lab.core.errors import ErrorCode, NodeError
 
 if TYPE_CHECKING:
     from brepflow_lab.nodes.spec import NodeContext, NodeSpec

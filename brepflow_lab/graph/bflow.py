@@ -41,7 +41,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from brepflow_lab.errors import ErrorCode, GraphError, Problem
+from brepflow_lab.core.errors import ErrorCode, GraphError, Problem
 from brepflow_lab.graph.model import Edge, GraphDocument, InputLinks, Node, Parameter, SocketRef
 
 __all__ = [

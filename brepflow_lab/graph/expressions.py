@@ -42,7 +42,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from brepflow_lab.errors import ErrorCode, NodeError
+from brepflow_lab.core.errors import ErrorCode, NodeError
+from brepflow_lab.core.units import ANGLE_UNITS, MM_PER_UNIT
 
 __all__ = [
     "ANGLE_UNITS",
@@ -62,17 +63,8 @@ Value = float | bool
 Dimension = Literal["length", "angle", "none"]
 Kind = Literal["length", "angle"] | None
 
-#: millimetres per unit, for every length unit an expression may name
-UNIT_FACTORS_MM: dict[str, float] = {
-    "um": 0.001,
-    "mm": 1.0,
-    "cm": 10.0,
-    "m": 1000.0,
-    "in": 25.4,
-    "ft": 304.8,
-}
-#: degrees per unit, for the angle units
-ANGLE_UNITS: dict[str, float] = {"deg": 1.0, "rad": 180.0 / math.pi}
+#: millimetres per unit, for every length unit an expression may name (brepflow_lab.core.units)
+UNIT_FACTORS_MM: dict[str, float] = MM_PER_UNIT
 
 MAX_LENGTH = 500  # characters of expression text
 MAX_DEPTH = 64  # nesting of the syntax tree

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from brepflow_lab.core.units import LENGTH_UNITS
 from brepflow_lab.graph import expressions as expr
 from brepflow_lab.graph.model import GraphDocument, Parameter
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["InvalidParameter", "ParamProblem", "param_references", "resolve_globals", "resolve_param"]
 
 _REF = re.compile(r"^@([A-Za-z_][A-Za-z0-9_]*)$")
-_LENGTH_UNITS = {"mm", "cm", "m", "in", "ft", "um"}
+_LENGTH_UNITS = frozenset(LENGTH_UNITS)
 
 Scalar = float | bool
 

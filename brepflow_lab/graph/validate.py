@@ -19,7 +19,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from brepflow_lab.errors import ErrorCode, GraphError, Problem
+from brepflow_lab.core.errors import ErrorCode, GraphError, Problem
+from brepflow_lab.core.ports import port_accepts
 from brepflow_lab.graph.algorithms import find_cycles
 from brepflow_lab.graph.model import GraphDocument
 from brepflow_lab.graph.resolve import ParamProblem, resolve_globals, resolve_param
@@ -32,12 +33,6 @@ __all__ = ["Catalogue", "check", "validate"]
 
 class Catalogue(Protocol):
     def get(self, node_type: str) -> NodeSpec | None: ...
-
-
-def _port_accepts(target: str, source: str) -> bool:
-    from brepflow_lab.nodes.spec import port_accepts
-
-    return port_accepts(target, source)
 
 
 def validate(
@@ -130,7 +125,7 @@ def validate(
                 )
                 continue
             in_spec = spec.input(name) if spec else None
-            if in_spec is not None and not _port_accepts(in_spec.type, out_spec.type):
+            if in_spec is not None and not port_accepts(in_spec.type, out_spec.type):
                 add(
                     Problem(
                         ErrorCode.PORT_TYPE_MISMATCH,

@@ -48,14 +48,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
+from brepflow_lab.core.ports import SHAPE_TYPES, is_subtype
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.context import InputPortLike, KernelContext, PortLike
 from brepflow_lab.kernel.part import Part, shape_of
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import InputSpec, NodeContext, OutputSpec
 
 __all__ = [
     "RESULT_CHECKS",
@@ -70,8 +69,6 @@ __all__ = [
     "port_type_of",
     "solid_volume",
 ]
-
-_SHAPE_TYPES = {"Shape", "Solid", "Surface", "Curve", "Point"}
 
 Box = tuple[float, float, float, float, float, float]  # xmin, ymin, zmin, xmax, ymax, zmax
 
@@ -235,21 +232,15 @@ def _shape_kinds(shape: Any) -> set[str]:
     return {"Shape"}
 
 
-def _accepts(target: str, actual: str) -> bool:
-    if target in ("Any", "Shape", "Data"):
-        return True
-    return actual == target
-
-
-def check_input(ctx: NodeContext, spec: InputSpec, value: Any) -> Any:
-    if spec.type in _SHAPE_TYPES:
+def check_input(ctx: KernelContext, spec: InputPortLike, value: Any) -> Any:
+    if spec.type in SHAPE_TYPES:
         if not is_shape(value):
             raise ctx.error(
                 ErrorCode.GEOM_INVALID_INPUT,
                 f"input '{spec.name}' expects a {spec.type} but received {type(value).__name__}",
             )
         actual = port_type_of(value)
-        if not _accepts(spec.type, actual):
+        if not is_subtype(actual, spec.type):  # strict at run time: a mixed compound is no Solid
             raise ctx.error(
                 ErrorCode.GEOM_INVALID_INPUT,
                 f"input '{spec.name}' expects a {spec.type} but received a {actual}",
@@ -263,9 +254,9 @@ def check_input(ctx: NodeContext, spec: InputSpec, value: Any) -> Any:
     return value
 
 
-def check_output(ctx: NodeContext, spec: OutputSpec, value: Any, *, full: bool = True) -> Any:
+def check_output(ctx: KernelContext, spec: PortLike, value: Any, *, full: bool = True) -> Any:
     """Refuse null/empty shapes; with ``full``, also invalid ones and solids without volume."""
-    if spec.type not in _SHAPE_TYPES:
+    if spec.type not in SHAPE_TYPES:
         return value
     if spec.multiple:
         items = value if isinstance(value, list) else [value]
@@ -275,7 +266,7 @@ def check_output(ctx: NodeContext, spec: OutputSpec, value: Any, *, full: bool =
     return _check_shape(ctx, spec, value, full)
 
 
-def _check_shape(ctx: NodeContext, spec: OutputSpec, value: Any, full: bool = True) -> Any:
+def _check_shape(ctx: KernelContext, spec: PortLike, value: Any, full: bool = True) -> Any:
     shape = shape_of(value)
     m = cq()
     if shape is None or not isinstance(shape, m.Shape) or shape.wrapped is None or shape.wrapped.IsNull():

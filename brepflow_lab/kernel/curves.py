@@ -26,14 +26,12 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from brepflow_lab.errors import ErrorCode, NodeError
+from brepflow_lab.core.errors import ErrorCode, NodeError
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.part import shape_of
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import NodeContext
 
 __all__ = [
     "Vec3",
@@ -67,7 +65,7 @@ _EPS = 1e-9
 
 @contextmanager
 def occ_errors(
-    ctx: NodeContext,
+    ctx: KernelContext,
     code: ErrorCode,
     message: str,
     *,
@@ -88,7 +86,7 @@ def occ_errors(
         raise ctx.error(code, f"{message} (OCCT: {detail})", param=param, hint=hint) from None
 
 
-def unit_vector(ctx: NodeContext, vec: Sequence[float], param: str) -> Vec3:
+def unit_vector(ctx: KernelContext, vec: Sequence[float], param: str) -> Vec3:
     """``vec`` normalised; a zero vector is a PARAM_INVALID error naming ``param``."""
     x, y, z = (float(v) for v in vec)
     length = math.sqrt(x * x + y * y + z * z)
@@ -97,7 +95,7 @@ def unit_vector(ctx: NodeContext, vec: Sequence[float], param: str) -> Vec3:
     return (x / length, y / length, z / length)
 
 
-def point_coords(ctx: NodeContext, value: Any, name: str) -> Vec3:
+def point_coords(ctx: KernelContext, value: Any, name: str) -> Vec3:
     """Coordinates of a point given as a tuple / list, a cadquery Vector or a Vertex."""
     m = cq()
     value = shape_of(value)
@@ -123,7 +121,7 @@ def point_coords(ctx: NodeContext, value: Any, name: str) -> Vec3:
 _POINT_SEPARATORS = re.compile(r"[;\n]+")
 
 
-def parse_points(ctx: NodeContext, text: str, param: str = "points") -> list[Vec3]:
+def parse_points(ctx: KernelContext, text: str, param: str = "points") -> list[Vec3]:
     """Parse a point list written as ``"x,y[,z]; x,y[,z]; ..."``.
 
     Points are separated by ``;`` or new lines, coordinates by ``,`` (spaces are ignored);
@@ -164,12 +162,12 @@ def _as_wire(edge_or_wire: Any) -> Any:
 # --------------------------------------------------------------------------- sketch curves
 
 
-def make_point(ctx: NodeContext, xyz: Vec3) -> Any:
+def make_point(ctx: KernelContext, xyz: Vec3) -> Any:
     m = cq()
     return m.Vertex.makeVertex(*xyz)
 
 
-def make_line(ctx: NodeContext, start: Vec3, end: Vec3) -> Any:
+def make_line(ctx: KernelContext, start: Vec3, end: Vec3) -> Any:
     if _distance(start, end) < ctx.tolerance:
         raise ctx.error(
             ErrorCode.PARAM_INVALID,
@@ -181,14 +179,14 @@ def make_line(ctx: NodeContext, start: Vec3, end: Vec3) -> Any:
         return _as_wire(m.Edge.makeLine(m.Vector(*start), m.Vector(*end)))
 
 
-def make_circle(ctx: NodeContext, center: Vec3, radius: float, normal: Vec3) -> Any:
+def make_circle(ctx: KernelContext, center: Vec3, radius: float, normal: Vec3) -> Any:
     m = cq()
     n = unit_vector(ctx, normal, "normal")
     with occ_errors(ctx, ErrorCode.GEOM_SKETCH_FAIL, f"could not build a circle of radius {radius:g}"):
         return m.Wire.makeCircle(radius, m.Vector(*center), m.Vector(*n))
 
 
-def make_rectangle(ctx: NodeContext, center: Vec3, width: float, height: float) -> Any:
+def make_rectangle(ctx: KernelContext, center: Vec3, width: float, height: float) -> Any:
     """Axis-aligned rectangle in the plane z = center.z, centred on ``center``."""
     cx, cy, cz = center
     hw, hh = width / 2.0, height / 2.0
@@ -199,7 +197,7 @@ def make_rectangle(ctx: NodeContext, center: Vec3, width: float, height: float) 
 
 
 def make_arc(
-    ctx: NodeContext,
+    ctx: KernelContext,
     center: Vec3,
     radius: float,
     start_angle: float,
@@ -245,7 +243,7 @@ def make_arc(
         return _as_wire(edge)
 
 
-def make_ellipse(ctx: NodeContext, center: Vec3, major: float, minor: float, normal: Vec3) -> Any:
+def make_ellipse(ctx: KernelContext, center: Vec3, major: float, minor: float, normal: Vec3) -> Any:
     """Closed ellipse; ``major`` lies along the plane's x direction (X for the XY plane).
 
     OCCT needs the major radius to be the larger one; if ``minor`` is larger the ellipse
@@ -267,7 +265,7 @@ def make_ellipse(ctx: NodeContext, center: Vec3, major: float, minor: float, nor
         return _as_wire(m.Edge.makeEllipse(major, minor, m.Vector(*center), m.Vector(*n), xdir))
 
 
-def make_regular_polygon(ctx: NodeContext, center: Vec3, sides: int, radius: float, inscribed: bool) -> Any:
+def make_regular_polygon(ctx: KernelContext, center: Vec3, sides: int, radius: float, inscribed: bool) -> Any:
     """Regular polygon in the XY plane, first corner on the +X side of ``center``.
 
     ``inscribed``: the polygon is inscribed in the circle of ``radius`` (radius = centre to
@@ -284,7 +282,7 @@ def make_regular_polygon(ctx: NodeContext, center: Vec3, sides: int, radius: flo
     return make_polyline(ctx, points, closed=True)
 
 
-def _check_point_list(ctx: NodeContext, points: Sequence[Vec3], closed: bool, param: str, what: str) -> None:
+def _check_point_list(ctx: KernelContext, points: Sequence[Vec3], closed: bool, param: str, what: str) -> None:
     needed = 3 if closed else 2
     if len(points) < needed:
         raise ctx.error(
@@ -326,7 +324,7 @@ def _off_line(points: Sequence[Vec3]) -> float:
     return worst
 
 
-def make_polyline(ctx: NodeContext, points: Sequence[Vec3], closed: bool, *, param: str = "points") -> Any:
+def make_polyline(ctx: KernelContext, points: Sequence[Vec3], closed: bool, *, param: str = "points") -> Any:
     """Straight segments through ``points``; ``closed`` joins the last point back to the first."""
     pts = list(points)
     if closed and len(pts) > 3 and _distance(pts[0], pts[-1]) < ctx.tolerance:
@@ -337,7 +335,7 @@ def make_polyline(ctx: NodeContext, points: Sequence[Vec3], closed: bool, *, par
         return m.Wire.makePolygon([m.Vector(*p) for p in pts], close=closed)
 
 
-def make_spline(ctx: NodeContext, points: Sequence[Vec3], closed: bool, *, param: str = "points") -> Any:
+def make_spline(ctx: KernelContext, points: Sequence[Vec3], closed: bool, *, param: str = "points") -> Any:
     """Smooth interpolating B-spline through ``points`` (periodic when ``closed``)."""
     pts = list(points)
     if closed and len(pts) > 3 and _distance(pts[0], pts[-1]) < ctx.tolerance:
@@ -351,7 +349,7 @@ def make_spline(ctx: NodeContext, points: Sequence[Vec3], closed: bool, *, param
 # --------------------------------------------------------------------------- 2D operations
 
 
-def _single_wire(ctx: NodeContext, curve: Any, name: str) -> Any:
+def _single_wire(ctx: KernelContext, curve: Any, name: str) -> Any:
     m = cq()
     curve = shape_of(curve)
     wires = curve.Wires() if not isinstance(curve, m.Wire) else [curve]
@@ -368,7 +366,7 @@ def _single_wire(ctx: NodeContext, curve: Any, name: str) -> Any:
     return wires[0]
 
 
-def offset_2d(ctx: NodeContext, curve: Any, distance: float, kind: str) -> Any:
+def offset_2d(ctx: KernelContext, curve: Any, distance: float, kind: str) -> Any:
     """Offset a planar wire in its plane: outwards for ``distance`` > 0, inwards for < 0.
 
     ``kind`` chooses how corners are joined: ``arc`` rounds them, ``intersection``
@@ -423,7 +421,7 @@ def _circle_of(edge: Any) -> tuple[Vec3, Vec3, float] | None:
     return (c.X(), c.Y(), c.Z()), (n.X(), n.Y(), n.Z()), float(radius)
 
 
-def _offset_circle(ctx: NodeContext, circle: tuple[Vec3, Vec3, float], distance: float) -> Any:
+def _offset_circle(ctx: KernelContext, circle: tuple[Vec3, Vec3, float], distance: float) -> Any:
     """A circle offset in its plane is the concentric circle of radius ``r + distance``.
 
     Built directly: OCCT's 2D offset (``BRepOffsetAPI_MakeOffset``) crashes the process
@@ -459,7 +457,7 @@ def _split_in_two(wire: Any) -> Any:
     return m.Wire.assembleEdges([m.Edge(h.Edge()) for h in halves])
 
 
-def fillet_2d(ctx: NodeContext, curve: Any, radius: float, vertices: Sequence[Vec3] | None = None) -> Any:
+def fillet_2d(ctx: KernelContext, curve: Any, radius: float, vertices: Sequence[Vec3] | None = None) -> Any:
     """Round the corners of a planar wire with ``radius``.
 
     ``vertices`` (points) restrict the fillet to the corners nearest to them; by default
@@ -504,7 +502,7 @@ def fillet_2d(ctx: NodeContext, curve: Any, radius: float, vertices: Sequence[Ve
 # --------------------------------------------------------------------------- profiles
 
 
-def _wires_of(ctx: NodeContext, shape: Any) -> list[Any]:
+def _wires_of(ctx: KernelContext, shape: Any) -> list[Any]:
     m = cq()
     if isinstance(shape, m.Wire):
         return [shape]
@@ -523,7 +521,7 @@ _OPEN_HINT = (
 )
 
 
-def _reject_non_profile(ctx: NodeContext, shape: Any, name: str, verb: str) -> None:
+def _reject_non_profile(ctx: KernelContext, shape: Any, name: str, verb: str) -> None:
     m = cq()
     if shape.Solids():
         raise ctx.error(
@@ -537,7 +535,7 @@ def _reject_non_profile(ctx: NodeContext, shape: Any, name: str, verb: str) -> N
         )
 
 
-def profile_faces(ctx: NodeContext, profile: Any, *, name: str = "profile", verb: str = "extrude") -> list[Any]:
+def profile_faces(ctx: KernelContext, profile: Any, *, name: str = "profile", verb: str = "extrude") -> list[Any]:
     """Planar faces to extrude / revolve from a profile input.
 
     Faces pass through. Closed wires become faces; wires nested inside another become holes
@@ -580,7 +578,7 @@ def profile_faces(ctx: NodeContext, profile: Any, *, name: str = "profile", verb
     return result
 
 
-def profile_section(ctx: NodeContext, profile: Any, *, name: str = "profile", allow_point: bool = False) -> Any:
+def profile_section(ctx: KernelContext, profile: Any, *, name: str = "profile", allow_point: bool = False) -> Any:
     """One section for sweeps and lofts: a wire (a face gives its outer wire) or a vertex."""
     m = cq()
     shape = shape_of(profile)

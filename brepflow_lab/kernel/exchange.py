@@ -34,15 +34,14 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from brepflow_lab.errors import ErrorCode, NodeError
+from brepflow_lab.core.errors import ErrorCode, NodeError
+from brepflow_lab.core.units import METRES_PER_UNIT, STEP_UNIT_NAMES, THREEMF_UNIT_NAMES
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.part import Part, shape_of
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import NodeContext
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -72,18 +71,19 @@ IMPORT_FORMATS: dict[str, tuple[str, ...]] = {
 }
 
 #: metres per graph unit (glTF is in metres), and the 3MF unit names
-_METRES_PER_UNIT = {"mm": 1e-3, "cm": 1e-2, "m": 1.0, "in": 0.0254, "ft": 0.3048, "um": 1e-6}
-_THREEMF_UNITS = {"mm": "millimeter", "cm": "centimeter", "m": "meter", "in": "inch", "ft": "foot", "um": "micron"}
-_STEP_UNITS = {"mm": "MM", "cm": "CM", "m": "M", "in": "INCH", "ft": "FT", "um": "UM"}
+# unit names and factors per graph unit: the one table in brepflow_lab.core.units
+_METRES_PER_UNIT = METRES_PER_UNIT
+_THREEMF_UNITS = THREEMF_UNIT_NAMES
+_STEP_UNITS = STEP_UNIT_NAMES
 
 
-def _fail(ctx: NodeContext | None, code: ErrorCode, message: str, hint: str | None = None) -> NodeError:
+def _fail(ctx: KernelContext | None, code: ErrorCode, message: str, hint: str | None = None) -> NodeError:
     if ctx is not None:
         return ctx.error(code, message, hint=hint)
     return NodeError(code, message, hint=hint)
 
 
-def format_from_path(path: str | os.PathLike[str], *, for_writing: bool, ctx: NodeContext | None = None) -> str:
+def format_from_path(path: str | os.PathLike[str], *, for_writing: bool, ctx: KernelContext | None = None) -> str:
     """The format name for ``path``'s extension (``.stp`` -> ``step``)."""
     table = EXPORT_FORMATS if for_writing else IMPORT_FORMATS
     suffix = Path(path).suffix.lower()
@@ -95,7 +95,7 @@ def format_from_path(path: str | os.PathLike[str], *, for_writing: bool, ctx: No
     raise _fail(ctx, code, f"cannot tell the file format of '{path}' from its extension (known: {known})")
 
 
-def _check_format(fmt: str, *, for_writing: bool, path: Path, ctx: NodeContext | None) -> str:
+def _check_format(fmt: str, *, for_writing: bool, path: Path, ctx: KernelContext | None) -> str:
     table = EXPORT_FORMATS if for_writing else IMPORT_FORMATS
     name = fmt.lower().lstrip(".")
     name = {"stp": "step", "igs": "iges", "brp": "brep"}.get(name, name)
@@ -119,7 +119,7 @@ def export_shape(
     binary: bool | None = None,
     as_assembly: bool = False,
     units: str = "mm",
-    ctx: NodeContext | None = None,
+    ctx: KernelContext | None = None,
 ) -> Path:
     """Write a shape, a Part or a list of them to ``path``; return the written path.
 
@@ -154,7 +154,7 @@ def export_shape(
     return _write_atomically(target, name, writers[name], ctx)
 
 
-def _as_items(value: Any, path: Path, ctx: NodeContext | None) -> list[Any]:
+def _as_items(value: Any, path: Path, ctx: KernelContext | None) -> list[Any]:
     items = list(value) if isinstance(value, (list, tuple)) else [value]
     shape_cls = cq().Shape
     out = []
@@ -170,7 +170,7 @@ def _as_items(value: Any, path: Path, ctx: NodeContext | None) -> list[Any]:
     return out
 
 
-def _write_atomically(target: Path, fmt: str, write: Callable[[Path], None], ctx: NodeContext | None) -> Path:
+def _write_atomically(target: Path, fmt: str, write: Callable[[Path], None], ctx: KernelContext | None) -> Path:
     label = fmt.upper()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -437,12 +437,14 @@ def combine_parts(items: Sequence[Any]) -> Any:
     return _compound(items)
 
 
-def import_shape(path: str | os.PathLike[str], fmt: str | None = None, *, ctx: NodeContext | None = None) -> Any:
+def import_shape(path: str | os.PathLike[str], fmt: str | None = None, *, ctx: KernelContext | None = None) -> Any:
     """The whole file as one cadquery shape (a compound when it holds several parts)."""
     return _compound(import_parts(path, fmt, ctx=ctx))
 
 
-def import_parts(path: str | os.PathLike[str], fmt: str | None = None, *, ctx: NodeContext | None = None) -> list[Any]:
+def import_parts(
+    path: str | os.PathLike[str], fmt: str | None = None, *, ctx: KernelContext | None = None
+) -> list[Any]:
     """Read ``path``: one Part (when the file names or colours it) or shape per top-level part."""
     source = Path(path)
     name = _check_format(fmt, for_writing=False, path=source, ctx=ctx) if fmt else None

@@ -12,28 +12,26 @@ mean of the vertices.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
+from brepflow_lab.core.units import CM3_PER_CUBIC_UNIT  # re-exported: grams from volumes
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.part import shape_of
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import NodeContext
 
 __all__ = ["CM3_PER_CUBIC_UNIT", "Vector3", "bounds", "face_centroid", "mass_of", "mass_properties", "measure"]
 
 Vector3 = tuple[float, float, float]
 
 #: cm³ in one cubic graph unit
-CM3_PER_CUBIC_UNIT = {"mm": 1e-3, "cm": 1.0, "m": 1e6, "in": 2.54**3, "ft": 30.48**3, "um": 1e-12}
 
 
 def _vec(p: Any) -> Vector3:
     return (float(p.X()), float(p.Y()), float(p.Z()))
 
 
-def bounds(ctx: NodeContext, value: Any) -> dict[str, Any]:
+def bounds(ctx: KernelContext, value: Any) -> dict[str, Any]:
     """Tight axis-aligned bounds: min, max, center, size (vectors) and diagonal (number)."""
     from OCP.Bnd import Bnd_Box
     from OCP.BRepBndLib import BRepBndLib
@@ -67,7 +65,7 @@ def _props(shape: Any, kind: str) -> Any:
     return props
 
 
-def measure(ctx: NodeContext, value: Any) -> dict[str, Any]:
+def measure(ctx: KernelContext, value: Any) -> dict[str, Any]:
     """volume (solids), area (faces), length (total edge length), centroid."""
     shape = shape_of(value)
     solids = shape.Solids()
@@ -112,7 +110,7 @@ def mass_of(volume: float, density: float, units: str) -> float:
     return volume * CM3_PER_CUBIC_UNIT.get(units, 1e-3) * density
 
 
-def mass_properties(ctx: NodeContext, value: Any, density: float) -> dict[str, Any]:
+def mass_properties(ctx: KernelContext, value: Any, density: float) -> dict[str, Any]:
     """Volume, area, mass (g), centroid, inertia tensor about the centroid (g·unit²),
     principal moments and principal axes. Solids only (volume-based)."""
     from OCP.BRepGProp import BRepGProp

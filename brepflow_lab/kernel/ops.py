@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
 from brepflow_lab.kernel import cq
 from brepflow_lab.kernel.checks import Box, box_test, inside_box, is_inside_out, is_valid, solid_volume
+from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.selectors import select_edges, select_faces
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import NodeContext
 
 __all__ = [
     "chamfer",
@@ -62,7 +60,7 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _length(ctx: NodeContext, value: float) -> str:
+def _length(ctx: KernelContext, value: float) -> str:
     return f"{_fmt(value)} {ctx.units}"
 
 
@@ -80,7 +78,7 @@ def _has_content(shape: Any) -> bool:
     return bool(shape.Solids() or shape.Shells() or shape.Faces() or shape.Edges() or shape.Vertices())
 
 
-def _single_solid(ctx: NodeContext, shape: Any, feature: str) -> Any:
+def _single_solid(ctx: KernelContext, shape: Any, feature: str) -> Any:
     solids = shape.Solids()
     if len(solids) != 1:
         raise ctx.error(
@@ -91,7 +89,7 @@ def _single_solid(ctx: NodeContext, shape: Any, feature: str) -> Any:
     return solids[0]
 
 
-def _require_solids(ctx: NodeContext, shape: Any, feature: str) -> None:
+def _require_solids(ctx: KernelContext, shape: Any, feature: str) -> None:
     if not shape.Solids():
         raise ctx.error(
             ErrorCode.GEOM_INVALID_INPUT,
@@ -131,7 +129,7 @@ def _try_build(builder: Any) -> Any | None:
 # --------------------------------------------------------------------------- booleans
 
 
-def run_boolean(ctx: NodeContext, kind: BooleanKind, arguments: Sequence[Any], tools: Sequence[Any]) -> Any:
+def run_boolean(ctx: KernelContext, kind: BooleanKind, arguments: Sequence[Any], tools: Sequence[Any]) -> Any:
     """ONE OCCT boolean of ``arguments`` with all ``tools`` at once (the only boolean entry point)."""
     from OCP.BRepAlgoAPI import BRepAlgoAPI_Common, BRepAlgoAPI_Cut, BRepAlgoAPI_Fuse
     from OCP.TopTools import TopTools_ListOfShape
@@ -152,7 +150,7 @@ def run_boolean(ctx: NodeContext, kind: BooleanKind, arguments: Sequence[Any], t
     return result
 
 
-def _run_common_of_all(ctx: NodeContext, shapes: Sequence[Any]) -> Any:
+def _run_common_of_all(ctx: KernelContext, shapes: Sequence[Any]) -> Any:
     """The part inside *every* shape, in one general-fuse operation (BOPAlgo_CellsBuilder)."""
     from OCP.BOPAlgo import BOPAlgo_CellsBuilder
     from OCP.TopTools import TopTools_ListOfShape
@@ -177,7 +175,7 @@ def _run_common_of_all(ctx: NodeContext, shapes: Sequence[Any]) -> Any:
     return result
 
 
-def _raise_boolean_failure(ctx: NodeContext, kind: BooleanKind, shapes: Sequence[Any]) -> NoReturn:
+def _raise_boolean_failure(ctx: KernelContext, kind: BooleanKind, shapes: Sequence[Any]) -> NoReturn:
     broken = [str(i + 1) for i, s in enumerate(shapes) if not is_valid(s)]
     if broken:
         raise ctx.error(
@@ -193,7 +191,7 @@ def _raise_boolean_failure(ctx: NodeContext, kind: BooleanKind, shapes: Sequence
     )
 
 
-def _finish_boolean(ctx: NodeContext, kind: BooleanKind, result: Any, simplify: bool) -> Any:
+def _finish_boolean(ctx: KernelContext, kind: BooleanKind, result: Any, simplify: bool) -> Any:
     """Simplify if asked, and guarantee a valid result with exactly one validity check.
 
     Boolean nodes are declared ``trusted_output``: this is where their results are checked."""
@@ -210,7 +208,7 @@ def _finish_boolean(ctx: NodeContext, kind: BooleanKind, result: Any, simplify: 
     return _unwrap(result)
 
 
-def union(ctx: NodeContext, shapes: Sequence[Any], *, simplify: bool = True) -> Any:
+def union(ctx: KernelContext, shapes: Sequence[Any], *, simplify: bool = True) -> Any:
     """Fuse all ``shapes`` in one boolean. A single compound of several solids fuses its solids."""
     shapes = list(shapes)
     if len(shapes) == 1:
@@ -222,7 +220,7 @@ def union(ctx: NodeContext, shapes: Sequence[Any], *, simplify: bool = True) -> 
     return _finish_boolean(ctx, "fuse", result, simplify)
 
 
-def subtract(ctx: NodeContext, base: Any, tools: Sequence[Any], *, simplify: bool = True) -> Any:
+def subtract(ctx: KernelContext, base: Any, tools: Sequence[Any], *, simplify: bool = True) -> Any:
     """Cut every tool from ``base`` in one boolean; no tools returns ``base`` unchanged."""
     if not tools:
         return base
@@ -236,7 +234,7 @@ def subtract(ctx: NodeContext, base: Any, tools: Sequence[Any], *, simplify: boo
     return _finish_boolean(ctx, "cut", result, simplify)
 
 
-def intersect(ctx: NodeContext, shapes: Sequence[Any], *, simplify: bool = True) -> Any:
+def intersect(ctx: KernelContext, shapes: Sequence[Any], *, simplify: bool = True) -> Any:
     """The common part of all ``shapes`` (A ∩ B ∩ C ...)."""
     shapes = list(shapes)
     if len(shapes) == 1:
@@ -259,7 +257,7 @@ def intersect(ctx: NodeContext, shapes: Sequence[Any], *, simplify: bool = True)
 # --------------------------------------------------------------------------- fillet / chamfer
 
 
-def _target_edges(ctx: NodeContext, shape: Any, selector: str, select_all: bool, feature: str) -> list[Any]:
+def _target_edges(ctx: KernelContext, shape: Any, selector: str, select_all: bool, feature: str) -> list[Any]:
     if select_all:
         edges = list(shape.Edges())
         if not edges:
@@ -322,7 +320,7 @@ def _narrowest_adjacent_face(shape: Any, edges: Sequence[Any], limit: int = 60) 
     return best
 
 
-def _too_large(ctx: NodeContext, what: str, size: float, shape: Any, edges: Sequence[Any]) -> str:
+def _too_large(ctx: KernelContext, what: str, size: float, shape: Any, edges: Sequence[Any]) -> str:
     details = [f"shortest selected edge {_length(ctx, min(e.Length() for e in edges))}"]
     width = _narrowest_adjacent_face(shape, edges)
     if width is not None:
@@ -331,7 +329,7 @@ def _too_large(ctx: NodeContext, what: str, size: float, shape: Any, edges: Sequ
 
 
 def _edge_feature(
-    ctx: NodeContext,
+    ctx: KernelContext,
     shape: Any,
     size: float,
     selector: str,
@@ -378,12 +376,12 @@ def _edge_feature(
     return _unwrap(result)
 
 
-def fillet(ctx: NodeContext, shape: Any, radius: float, *, edges: str = "", select_all: bool = False) -> Any:
+def fillet(ctx: KernelContext, shape: Any, radius: float, *, edges: str = "", select_all: bool = False) -> Any:
     """Round the selected edges (all edges with ``select_all``) with ``radius``."""
     return _edge_feature(ctx, shape, radius, edges, select_all, feature="fillet")
 
 
-def chamfer(ctx: NodeContext, shape: Any, distance: float, *, edges: str = "", select_all: bool = False) -> Any:
+def chamfer(ctx: KernelContext, shape: Any, distance: float, *, edges: str = "", select_all: bool = False) -> Any:
     """Bevel the selected edges (all edges with ``select_all``) by ``distance`` on both faces."""
     return _edge_feature(ctx, shape, distance, edges, select_all, feature="chamfer")
 
@@ -481,7 +479,7 @@ def _plausible_shell(solid: Any, opening: Sequence[Any], result: Any | None, ins
     return box_test(solid, result, grown)
 
 
-def shell(ctx: NodeContext, shape: Any, thickness: float, *, inside: bool = True, faces: str = ">Z") -> Any:
+def shell(ctx: KernelContext, shape: Any, thickness: float, *, inside: bool = True, faces: str = ">Z") -> Any:
     """Hollow a solid with walls of ``thickness``, opening the faces picked by ``faces``.
 
     ``inside=True`` keeps the outer dimensions and thickens inward; ``inside=False`` keeps
@@ -520,7 +518,7 @@ def shell(ctx: NodeContext, shape: Any, thickness: float, *, inside: bool = True
     )
 
 
-def _shell_failure(ctx: NodeContext, solid: Any, thickness: float, inside: bool) -> str:
+def _shell_failure(ctx: KernelContext, solid: Any, thickness: float, inside: bool) -> str:
     side = "inward" if inside else "outward"
     box = solid.BoundingBox()
     thinnest = min(box.xlen, box.ylen, box.zlen)
@@ -548,7 +546,7 @@ def _shell_hint(inside: bool) -> str:
 # --------------------------------------------------------------------------- draft
 
 
-def _unit_vector(ctx: NodeContext, vector: Sequence[float], param: str) -> tuple[float, float, float]:
+def _unit_vector(ctx: KernelContext, vector: Sequence[float], param: str) -> tuple[float, float, float]:
     length = math.sqrt(sum(c * c for c in vector))
     if length < 1e-12:
         raise ctx.error(ErrorCode.PARAM_INVALID, "the direction must not be the zero vector", param=param)
@@ -576,7 +574,7 @@ def _faces_along(shape: Any, direction: tuple[float, float, float]) -> list[Any]
 
 
 def draft(
-    ctx: NodeContext,
+    ctx: KernelContext,
     shape: Any,
     angle: float,
     *,
@@ -654,7 +652,7 @@ def draft(
 # --------------------------------------------------------------------------- offset
 
 
-def offset(ctx: NodeContext, shape: Any, distance: float, *, join: JoinKind = "arc") -> Any:
+def offset(ctx: KernelContext, shape: Any, distance: float, *, join: JoinKind = "arc") -> Any:
     """Grow (``distance`` > 0) or shrink (< 0) a solid, or offset a surface, by ``distance``.
 
     ``join="arc"`` rounds the grown edges and corners (a true constant-distance offset);

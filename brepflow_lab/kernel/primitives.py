@@ -29,16 +29,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
 from brepflow_lab.kernel import cq
 from brepflow_lab.kernel.checks import is_inside_out, is_valid
+from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.curves import Vec3, face_inradius, occ_errors, profile_faces, profile_section, unit_vector
 from brepflow_lab.kernel.part import shape_of
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import NodeContext
 
 __all__ = [
     "extrude",
@@ -56,7 +54,7 @@ _ORIGIN: Vec3 = (0.0, 0.0, 0.0)
 _Z: Vec3 = (0.0, 0.0, 1.0)
 
 
-def _ax2(ctx: NodeContext, origin: Vec3, direction: Vec3, param: str) -> Any:
+def _ax2(ctx: KernelContext, origin: Vec3, direction: Vec3, param: str) -> Any:
     from OCP.gp import gp_Ax2, gp_Dir, gp_Pnt
 
     d = unit_vector(ctx, direction, param)
@@ -71,7 +69,7 @@ def _result(shapes: Sequence[Any]) -> Any:
     return m.Compound.makeCompound([m.Shape.cast(s) for s in shapes])
 
 
-def _sweep_angle(ctx: NodeContext, angle: float, param: str = "angle") -> float:
+def _sweep_angle(ctx: KernelContext, angle: float, param: str = "angle") -> float:
     if not 0.0 < angle <= 360.0:
         raise ctx.error(ErrorCode.PARAM_INVALID, f"angle must be in (0, 360] degrees, got {angle:g}", param=param)
     return math.radians(angle)
@@ -80,7 +78,7 @@ def _sweep_angle(ctx: NodeContext, angle: float, param: str = "angle") -> float:
 # --------------------------------------------------------------------------- primitives
 
 
-def make_box(ctx: NodeContext, width: float, height: float, depth: float, center: Vec3 | None = None) -> Any:
+def make_box(ctx: KernelContext, width: float, height: float, depth: float, center: Vec3 | None = None) -> Any:
     """Box of width (X) × height (Y) × depth (Z); corner at the origin, or centred on ``center``."""
     from OCP.BRepPrimAPI import BRepPrimAPI_MakeBox
     from OCP.gp import gp_Pnt
@@ -91,7 +89,7 @@ def make_box(ctx: NodeContext, width: float, height: float, depth: float, center
 
 
 def make_cylinder(
-    ctx: NodeContext,
+    ctx: KernelContext,
     radius: float,
     height: float,
     center: Vec3 | None = None,
@@ -107,7 +105,7 @@ def make_cylinder(
         return _result([BRepPrimAPI_MakeCylinder(ax2, radius, height, rad).Shape()])
 
 
-def make_sphere(ctx: NodeContext, radius: float, center: Vec3 | None = None) -> Any:
+def make_sphere(ctx: KernelContext, radius: float, center: Vec3 | None = None) -> Any:
     from OCP.BRepPrimAPI import BRepPrimAPI_MakeSphere
     from OCP.gp import gp_Pnt
 
@@ -116,7 +114,7 @@ def make_sphere(ctx: NodeContext, radius: float, center: Vec3 | None = None) -> 
 
 
 def make_cone(
-    ctx: NodeContext,
+    ctx: KernelContext,
     radius1: float,
     radius2: float,
     height: float,
@@ -147,7 +145,7 @@ def make_cone(
 
 
 def make_torus(
-    ctx: NodeContext,
+    ctx: KernelContext,
     major_radius: float,
     minor_radius: float,
     center: Vec3 | None = None,
@@ -175,7 +173,7 @@ def make_torus(
 # --------------------------------------------------------------------------- extrude
 
 
-def extrude(ctx: NodeContext, profile: Any, direction: Vec3, distance: float, draft: float = 0.0) -> Any:
+def extrude(ctx: KernelContext, profile: Any, direction: Vec3, distance: float, draft: float = 0.0) -> Any:
     """Extrude a closed profile (wire or face) ``distance`` along ``direction``.
 
     ``draft`` (degrees) tapers the side walls: positive draws them inwards (the end face
@@ -247,7 +245,7 @@ def extrude(ctx: NodeContext, profile: Any, direction: Vec3, distance: float, dr
     return _result(solids)
 
 
-def _check_draft(ctx: NodeContext, face: Any, distance: float, draft: float) -> None:
+def _check_draft(ctx: KernelContext, face: Any, distance: float, draft: float) -> None:
     """Refuse a draft that closes the profile (or, drafted outwards, one of its holes) before
     the full distance, before calling OCCT.
 
@@ -297,7 +295,7 @@ def _reach(solid: Any, origin: Any, direction: Any) -> float:
 # --------------------------------------------------------------------------- revolve
 
 
-def _axis_from_curve(ctx: NodeContext, curve: Any) -> tuple[Vec3, Vec3]:
+def _axis_from_curve(ctx: KernelContext, curve: Any) -> tuple[Vec3, Vec3]:
     m = cq()
     shape = shape_of(curve)
     edges = shape.Edges()
@@ -317,7 +315,7 @@ def _axis_from_curve(ctx: NodeContext, curve: Any) -> tuple[Vec3, Vec3]:
     return start.toTuple(), d.normalized().toTuple()
 
 
-def _check_profile_against_axis(ctx: NodeContext, face: Any, origin: Vec3, direction: Vec3) -> None:
+def _check_profile_against_axis(ctx: KernelContext, face: Any, origin: Vec3, direction: Vec3) -> None:
     """The profile must lie on one side of the axis (touching it is fine)."""
     m = cq()
     o, d = m.Vector(*origin), m.Vector(*direction)
@@ -345,7 +343,7 @@ def _check_profile_against_axis(ctx: NodeContext, face: Any, origin: Vec3, direc
 
 
 def revolve(
-    ctx: NodeContext,
+    ctx: KernelContext,
     profile: Any,
     origin: Vec3,
     direction: Vec3,
@@ -374,7 +372,7 @@ def revolve(
 # --------------------------------------------------------------------------- sweep
 
 
-def _path_wire(ctx: NodeContext, path: Any) -> Any:
+def _path_wire(ctx: KernelContext, path: Any) -> Any:
     m = cq()
     shape = shape_of(path)
     if isinstance(shape, m.Wire):
@@ -448,7 +446,7 @@ def _pipe(wire: Any, path: Any, twist: float, scale: float) -> Any:
 _FOLD_COSINE = math.cos(math.radians(175.0))  # a turn sharper than this folds the path back onto itself
 
 
-def _check_path(ctx: NodeContext, path: Any, twist: float, scale: float) -> None:
+def _check_path(ctx: KernelContext, path: Any, twist: float, scale: float) -> None:
     """Refuse paths OCCT's pipe shell cannot sweep, before calling it.
 
     * A twist or end scale on a closed path: the end section returns to the start section
@@ -558,7 +556,7 @@ def _spread_off_line(points: Sequence[Vec3]) -> float:
     return float(np.sqrt((off * off).sum(axis=1)).max())
 
 
-def _check_bend(ctx: NodeContext, faces: Sequence[Any], path: Any, scale: float) -> None:
+def _check_bend(ctx: KernelContext, faces: Sequence[Any], path: Any, scale: float) -> None:
     """Refuse a profile that reaches further from the path than the path's tightest bend radius:
     OCCT would build a self-overlapping (yet 'valid') solid."""
     p0 = path.positionAt(0)
@@ -583,7 +581,7 @@ def _check_bend(ctx: NodeContext, faces: Sequence[Any], path: Any, scale: float)
         )
 
 
-def sweep(ctx: NodeContext, profile: Any, path: Any, twist: float = 0.0, scale: float = 1.0) -> Any:
+def sweep(ctx: KernelContext, profile: Any, path: Any, twist: float = 0.0, scale: float = 1.0) -> Any:
     """Sweep a closed profile along ``path``; ``twist`` (degrees) turns it about the path,
     ``scale`` is the size of the end section relative to the start (linear in between)."""
     from OCP.BRepAlgoAPI import BRepAlgoAPI_Cut
@@ -620,7 +618,7 @@ def sweep(ctx: NodeContext, profile: Any, path: Any, twist: float = 0.0, scale: 
 # --------------------------------------------------------------------------- loft
 
 
-def loft(ctx: NodeContext, profiles: Sequence[Any], ruled: bool = False, closed: bool = False) -> Any:
+def loft(ctx: KernelContext, profiles: Sequence[Any], ruled: bool = False, closed: bool = False) -> Any:
     """Solid through the section curves in the order given.
 
     The first and last section may be points (a loft to an apex). ``ruled`` joins the

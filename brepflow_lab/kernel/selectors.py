@@ -35,13 +35,11 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
 from brepflow_lab.kernel import cq
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import NodeContext
+from brepflow_lab.kernel.context import KernelContext
 
 __all__ = ["SELECTOR_SYNTAX", "PickedSelector", "parse_selector", "select_edges", "select_faces", "selector_for"]
 
@@ -54,17 +52,17 @@ SELECTOR_SYNTAX = (
 Kind = Literal["edge", "face"]
 
 
-def select_edges(ctx: NodeContext, shape: Any, selector: str, *, param: str = "edges") -> list[Any]:
+def select_edges(ctx: KernelContext, shape: Any, selector: str, *, param: str = "edges") -> list[Any]:
     """The edges of ``shape`` matched by ``selector`` (never empty: raises instead)."""
     return _select(ctx, shape, selector, "edge", param)
 
 
-def select_faces(ctx: NodeContext, shape: Any, selector: str, *, param: str = "faces") -> list[Any]:
+def select_faces(ctx: KernelContext, shape: Any, selector: str, *, param: str = "faces") -> list[Any]:
     """The faces of ``shape`` matched by ``selector`` (never empty: raises instead)."""
     return _select(ctx, shape, selector, "face", param)
 
 
-def _select(ctx: NodeContext, shape: Any, selector: str, kind: Kind, param: str) -> list[Any]:
+def _select(ctx: KernelContext, shape: Any, selector: str, kind: Kind, param: str) -> list[Any]:
     text = selector.strip()
     candidates = list(shape.Edges() if kind == "edge" else shape.Faces())
     count = f"{len(candidates)} {kind}{'' if len(candidates) == 1 else 's'}"

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -59,7 +58,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from brepflow_lab.errors import BrepFlowError, ErrorCode
+from brepflow_lab.core import env
+from brepflow_lab.core.errors import BrepFlowError, ErrorCode
 from brepflow_lab.kernel import cq
 from brepflow_lab.kernel.part import shape_of
 
@@ -79,8 +79,8 @@ __all__ = [
 F32 = npt.NDArray[np.float32]
 U32 = npt.NDArray[np.uint32]
 
-MAX_TRIANGLES_ENV = "BREPFLOW_MAX_PREVIEW_TRIANGLES"
-CACHE_ENV = "BREPFLOW_MESH_CACHE_MB"
+MAX_TRIANGLES_ENV = env.MAX_PREVIEW_TRIANGLES
+CACHE_ENV = env.MESH_CACHE_MB
 #: the coarsest a mesh gets when a triangle limit forces coarsening
 COARSEST_RELATIVE_DEFLECTION = 0.05
 COARSEST_ANGULAR_TOLERANCE = 1.0
@@ -264,7 +264,7 @@ def mesh_cache() -> MeshCache:
     global _cache
     with _cache_lock:
         if _cache is None:
-            _cache = MeshCache(int(os.environ.get(CACHE_ENV, "256")) * 1024 * 1024)
+            _cache = MeshCache(env.mesh_cache_mb() * 1024 * 1024)
         return _cache
 
 
@@ -305,16 +305,7 @@ def _lod(lod: str) -> LevelOfDetail:
 
 def max_preview_triangles() -> int | None:
     """The hub's limit on triangles per preview mesh (``BREPFLOW_MAX_PREVIEW_TRIANGLES``), or None."""
-    raw = os.environ.get(MAX_TRIANGLES_ENV, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw.replace("_", ""))
-    except ValueError:
-        raise ValueError(f"{MAX_TRIANGLES_ENV}={raw!r} is not a whole number of triangles") from None
-    if value <= 0:
-        raise ValueError(f"{MAX_TRIANGLES_ENV}={raw!r} must be a positive number of triangles")
-    return value
+    return env.preview_triangles()  # an unreadable value: LimitError, a ValueError
 
 
 # --------------------------------------------------------------------------- tessellate

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
 from brepflow_lab.kernel import cq
-
-if TYPE_CHECKING:
-    from brepflow_lab.nodes.spec import NodeContext
+from brepflow_lab.kernel.context import KernelContext
 
 __all__ = ["array_circular", "array_linear", "mirror", "move", "rotate", "scale"]
 
@@ -27,7 +25,7 @@ MirrorPlane = Literal["XY", "XZ", "YZ"]
 _PLANE_NORMALS: dict[str, tuple[float, float, float]] = {"XY": (0, 0, 1), "XZ": (0, 1, 0), "YZ": (1, 0, 0)}
 
 
-def _apply(ctx: NodeContext, shape: Any, trsf: Any, what: str) -> Any:
+def _apply(ctx: KernelContext, shape: Any, trsf: Any, what: str) -> Any:
     from OCP.BRepBuilderAPI import BRepBuilderAPI_Transform
 
     try:
@@ -47,7 +45,7 @@ def _translation(vector: Vec) -> Any:
     return trsf
 
 
-def _rotation(ctx: NodeContext, axis: Vec, angle: float, origin: Vec, param: str = "axis") -> Any:
+def _rotation(ctx: KernelContext, axis: Vec, angle: float, origin: Vec, param: str = "axis") -> Any:
     from OCP.gp import gp_Ax1, gp_Dir, gp_Pnt, gp_Trsf
 
     if math.sqrt(sum(c * c for c in axis)) < 1e-12:
@@ -57,14 +55,14 @@ def _rotation(ctx: NodeContext, axis: Vec, angle: float, origin: Vec, param: str
     return trsf
 
 
-def move(ctx: NodeContext, shape: Any, offset: Vec) -> Any:
+def move(ctx: KernelContext, shape: Any, offset: Vec) -> Any:
     """``shape`` translated by ``offset``."""
     if not any(offset):
         return shape
     return _apply(ctx, shape, _translation(offset), "move")
 
 
-def rotate(ctx: NodeContext, shape: Any, angle: float, axis: Vec = (0, 0, 1), origin: Vec = (0, 0, 0)) -> Any:
+def rotate(ctx: KernelContext, shape: Any, angle: float, axis: Vec = (0, 0, 1), origin: Vec = (0, 0, 0)) -> Any:
     """``shape`` rotated by ``angle`` degrees about the axis through ``origin`` (right-hand rule)."""
     trsf = _rotation(ctx, axis, angle, origin)
     if angle % 360 == 0:
@@ -72,7 +70,7 @@ def rotate(ctx: NodeContext, shape: Any, angle: float, axis: Vec = (0, 0, 1), or
     return _apply(ctx, shape, trsf, "rotate")
 
 
-def scale(ctx: NodeContext, shape: Any, factor: float, origin: Vec = (0, 0, 0)) -> Any:
+def scale(ctx: KernelContext, shape: Any, factor: float, origin: Vec = (0, 0, 0)) -> Any:
     """``shape`` scaled uniformly by ``factor`` about ``origin``."""
     from OCP.gp import gp_Pnt, gp_Trsf
 
@@ -85,7 +83,7 @@ def scale(ctx: NodeContext, shape: Any, factor: float, origin: Vec = (0, 0, 0)) 
     return _apply(ctx, shape, trsf, "scale")
 
 
-def mirror(ctx: NodeContext, shape: Any, plane: MirrorPlane = "XY", origin: Vec = (0, 0, 0)) -> Any:
+def mirror(ctx: KernelContext, shape: Any, plane: MirrorPlane = "XY", origin: Vec = (0, 0, 0)) -> Any:
     """``shape`` reflected in the plane ``plane`` (XY, XZ or YZ) moved to pass through ``origin``."""
     from OCP.gp import gp_Ax2, gp_Dir, gp_Pnt, gp_Trsf
 
@@ -96,7 +94,7 @@ def mirror(ctx: NodeContext, shape: Any, plane: MirrorPlane = "XY", origin: Vec 
     return _apply(ctx, shape, trsf, "mirror")
 
 
-def array_linear(ctx: NodeContext, shape: Any, count: int, spacing: Vec) -> list[Any]:
+def array_linear(ctx: KernelContext, shape: Any, count: int, spacing: Vec) -> list[Any]:
     """``count`` copies; copy ``i`` (0-based) moved by ``i * spacing``. Copy 0 is the original."""
     if count < 1:
         raise ctx.error(ErrorCode.PARAM_INVALID, f"count must be at least 1, got {count}", param="count")
@@ -108,7 +106,7 @@ def array_linear(ctx: NodeContext, shape: Any, count: int, spacing: Vec) -> list
 
 
 def array_circular(
-    ctx: NodeContext,
+    ctx: KernelContext,
     shape: Any,
     count: int,
     angle: float = 360.0,

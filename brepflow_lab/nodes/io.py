@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from brepflow_lab.kernel import exchange
 from brepflow_lab.nodes.registry import node
 from brepflow_lab.nodes.spec import InputSpec, NodeContext, OutputSpec, ParamSpec
 
@@ -70,8 +71,6 @@ def _angular_deflection() -> ParamSpec:
 
 
 def _import(ctx: NodeContext, params: dict[str, Any], fmt: str) -> dict[str, Any]:
-    from brepflow_lab.kernel import exchange
-
     path = ctx.resolve_path("filepath", params["filepath"], for_writing=False)
     items = exchange.import_parts(path, fmt, ctx=ctx)
     return {"shapes": items, "shape": exchange.combine_parts(items)}
@@ -129,8 +128,6 @@ def import_brep(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]
 
 
 def _export(ctx: NodeContext, items: Any, params: dict[str, Any], fmt: str, **options: Any) -> dict[str, Any]:
-    from brepflow_lab.kernel import exchange
-
     path = ctx.resolve_path("filepath", params["filepath"], for_writing=True)
     written = exchange.export_shape(items, path, fmt, units=ctx.units, ctx=ctx, **options)
     return {"success": True, "path": str(written)}

@@ -18,7 +18,9 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
+from brepflow_lab.kernel import measure
+from brepflow_lab.kernel.part import Part
 from brepflow_lab.nodes.registry import node
 from brepflow_lab.nodes.spec import InputSpec, NodeContext, OutputSpec, ParamSpec
 
@@ -37,8 +39,6 @@ def _density_param(default: float | None = None) -> ParamSpec:
 
 
 def _density(value: Any, param: float | None) -> float:
-    from brepflow_lab.kernel.part import Part
-
     if param is not None:
         return float(param)
     if isinstance(value, Part) and value.density is not None:
@@ -69,8 +69,6 @@ def _density(value: Any, param: float | None) -> float:
     description="Tight axis-aligned bounding box of a shape.",
 )
 def bounding_box(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from brepflow_lab.kernel import measure
-
     result = measure.bounds(ctx, inputs["geometry"])
     return {"box": dict(result), **result}
 
@@ -86,8 +84,6 @@ def bounding_box(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any
     description="Volume, centre of mass and surface area of a solid.",
 )
 def volume(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from brepflow_lab.kernel import measure
-
     result = measure.measure(ctx, inputs["solid"])
     return {"volume": result["volume"], "centroid": result["centroid"], "surfaceArea": result["area"]}
 
@@ -110,8 +106,6 @@ def volume(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
     description="Surface area of a shape's faces and their centroid.",
 )
 def area(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from brepflow_lab.kernel import measure
-
     value = inputs["geometry"]
     result = measure.measure(ctx, value)
     if result["area"] <= 0:
@@ -135,8 +129,6 @@ def area(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> di
     description="Volume, area, mass, centre of mass and inertia of a solid.",
 )
 def mass_properties(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from brepflow_lab.kernel import measure
-
     value = inputs["geometry"]
     return measure.mass_properties(ctx, value, _density(value, params["density"]))
 
@@ -155,8 +147,6 @@ def mass_properties(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, 
     description="Volume, area, edge length, centre of mass and mass of any shape.",
 )
 def measure_node(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from brepflow_lab.kernel import measure
-
     value = inputs["shape"]
     result = measure.measure(ctx, value)
     mass = measure.mass_of(result["volume"], _density(value, params["density"]), ctx.units)
@@ -217,8 +207,6 @@ def parse_color(text: str) -> tuple[float, float, float, float]:
     description="Tag a shape with name, material, layer, colour and density (carried into exports).",
 )
 def material(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    from brepflow_lab.kernel.part import Part
-
     value = inputs["shape"]
     part = value if isinstance(value, Part) else Part(value)
     changes: dict[str, Any] = {}

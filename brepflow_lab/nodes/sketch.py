@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from brepflow_lab.errors import ErrorCode
+from brepflow_lab.core.errors import ErrorCode
 from brepflow_lab.kernel import curves
 from brepflow_lab.nodes.registry import node
 from brepflow_lab.nodes.spec import InputSpec, NodeContext, OutputSpec, ParamSpec

@@ -18,7 +18,8 @@ vector     ``tuple[float, float, float]`` (from ``{"x", "y", "z"}``)
 
 Port types form a hierarchy (see :data:`PORT_PARENTS`): Solid, Surface, Curve and Point
 are all Shapes, so a Shape input accepts any of them, while a Solid input refuses a Curve.
-``Any`` accepts everything. :meth:`NodeSpec.run` checks what arrives at run time too
+``Any`` accepts everything. The hierarchy and the rule (:func:`port_accepts`) live in
+:mod:`brepflow_lab.core.ports` and are re-exported here. :meth:`NodeSpec.run` checks what arrives at run time too
 (a Shape port may carry a Curve that a Solid port downstream cannot take) and checks
 every shape a node returns (valid, not empty), so no node has to remember to.
 """
@@ -31,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from brepflow_lab.errors import ErrorCode, NodeError
+from brepflow_lab.core.errors import ErrorCode, NodeError
+from brepflow_lab.core.ports import PORT_PARENTS, SHAPE_TYPES, port_accepts
+from brepflow_lab.kernel import checks
 
 __all__ = [
     "PORT_PARENTS",
@@ -44,37 +47,8 @@ __all__ = [
     "port_accepts",
 ]
 
-#: child -> parent in the port type hierarchy
-PORT_PARENTS: dict[str, str] = {
-    "Solid": "Shape",
-    "Surface": "Shape",
-    "Curve": "Shape",
-    "Point": "Shape",
-    "Shape": "Any",
-    "Number": "Any",
-    "Vector": "Any",
-    "String": "Any",
-    "Data": "Any",
-}
-SHAPE_TYPES = frozenset({"Shape", "Solid", "Surface", "Curve", "Point"})
-
 ParamKind = Literal["number", "integer", "boolean", "string", "enum", "vector"]
 Dimension = Literal["length", "angle", "none"]
-
-
-def port_accepts(target: str, source: str) -> bool:
-    """True when an output of type ``source`` may feed an input of type ``target``."""
-    if target == "Any" or source == target:
-        return True
-    if source == "Any":
-        return True  # only known at run time; checked then
-    t = source
-    while t in PORT_PARENTS:
-        t = PORT_PARENTS[t]
-        if t == target:
-            return True
-    # a generic Shape output may carry a Solid etc.: allowed now, checked at run time
-    return source == "Shape" and target in SHAPE_TYPES
 
 
 @dataclass(frozen=True)
@@ -227,7 +201,10 @@ def _describe(value: Any) -> str:
 
 @dataclass(frozen=True)
 class NodeContext:
-    """What a node may know about where it runs. Passed to every ``execute``."""
+    """What a node may know about where it runs. Passed to every ``execute``.
+
+    It satisfies the kernel's own protocol (:class:`brepflow_lab.kernel.context.KernelContext`),
+    so nodes hand it to kernel functions as it is."""
 
     node_id: str
     node_type: str
@@ -335,8 +312,6 @@ class NodeSpec:
 
     def run(self, ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """Check inputs, call ``execute``, check outputs. Raises only :class:`NodeError`."""
-        from brepflow_lab.kernel import checks  # lazy: keeps OCP out of import time
-
         prepared: dict[str, Any] = {}
         for spec in self.inputs:
             value = inputs.get(spec.name)

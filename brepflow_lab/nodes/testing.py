@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from brepflow_lab.core.errors import ErrorCode
 from brepflow_lab.nodes.registry import Registry, catalogue
 from brepflow_lab.nodes.spec import NodeContext
 
@@ -42,8 +43,6 @@ def run_node(
         output_dir=output_dir,
         allow_unsafe_paths=allow_unsafe_paths,
     )
-    from brepflow_lab.errors import ErrorCode
-
     for p in spec.params:
         value = params.get(p.name, p.default)
         try:
