@@ -14,11 +14,10 @@ import os
 from typing import Any
 
 from brepflow_lab.api import Graph, NodeHandle
+from brepflow_lab.core.version import __version__
 from brepflow_lab.engine import EvaluationResult, Evaluator, MemoryCache
 from brepflow_lab.errors import BrepFlowError, ErrorCode, GraphError, NodeError, Problem
 from brepflow_lab.nodes import InputSpec, NodeContext, NodeSpec, OutputSpec, ParamSpec, catalogue, node
-
-__version__ = "0.1.0"
 
 __all__ = [
     "BrepFlowError",
@@ -42,8 +41,9 @@ __all__ = [
     "evaluate",
     "load",
     "node",
-    "open",
 ]
+# ``brepflow_lab.open(path)`` opens a Studio; it is left out of ``__all__`` so that
+# ``from brepflow_lab import *`` does not shadow the builtin ``open``.
 
 
 def load(path: str | os.PathLike[str]) -> Graph:

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from brepflow_lab.errors import GraphError
+from brepflow_lab.core.errors import GraphError
+from brepflow_lab.core.version import __version__
 from brepflow_lab.render import FORMATS, MANIFEST_FORMAT, QUALITY, render_outputs
 
 EXIT_OK = 0
@@ -363,7 +364,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brepflow-lab", description="BrepFlow graphs on real OCCT")
-    parser.add_argument("--version", action="version", version="brepflow-lab 0.1.0")
+    parser.add_argument("--version", action="version", version=f"brepflow-lab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("render", help="evaluate a graph and export its terminal shapes")

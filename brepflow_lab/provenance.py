@@ -39,6 +39,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from brepflow_lab.core.version import __version__
+
 #: distributions whose versions can change geometry or results; recorded and compared
 PACKAGES = ("brepflow-lab", "cadquery", "cadquery-ocp", "numpy", "dask", "distributed", "ocp-tessellate")
 
@@ -80,8 +82,6 @@ def _git(root: str) -> tuple[str | None, bool | None]:
 
 def software() -> dict[str, Any]:
     """brepflow-lab's version, plus the git commit (and whether the package is edited) from a checkout."""
-    from brepflow_lab import __version__
-
     commit, dirty = _git(str(Path(__file__).resolve().parent.parent))
     out: dict[str, Any] = {"version": package_version("brepflow-lab") or __version__}
     if commit is not None:

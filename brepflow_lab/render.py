@@ -1,4 +1,4 @@
-"""Render outputs: measure a result's shapes, export them, describe every file written.
+"""Render outputs: which shapes are a graph's result, measure them, export them, describe every file.
 
 One path shared by ``brepflow-lab render``, ``brepflow-lab reproduce`` and sweeps (formats and
 mesh quality), so a manifest means the same thing whichever command wrote it.
@@ -6,11 +6,17 @@ mesh quality), so a manifest means the same thing whichever command wrote it.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from brepflow_lab.core.errors import ErrorCode, GraphError, Problem
+from brepflow_lab.core.ports import SHAPE_TYPES
+from brepflow_lab.kernel import exchange, hashing
+from brepflow_lab.session import GraphSession
 
 FORMATS = ("step", "stl", "glb", "gltf", "3mf", "brep", "iges")
 QUALITY = {"preview": 0.005, "medium": 0.002, "high": 0.001}  # linear deflection / bbox diagonal
@@ -28,14 +34,11 @@ def render_outputs(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], bool]:
     """Measure the result shapes, export them in ``formats``, and list every file written.
 
-    The result shapes are the sweep's (:func:`brepflow_lab.sweep.matrix.result_targets`): shape
+    The result shapes are the sweep's (:func:`result_targets`): shape
     outputs no shape-making node consumes, so a shape that only feeds an ``IO::Export*`` node is
     a result (BrepFlow's ``simple-box`` ends in an export). Each ``exports`` entry names the
     shape it came from: for the files an export node wrote, the shape on its input.
     """
-    from brepflow_lab.kernel import exchange, hashing
-    from brepflow_lab.sweep.matrix import result_targets
-
     shapes: dict[str, Any] = {}
     exports: list[dict[str, Any]] = []
     export_failed = False
@@ -90,6 +93,60 @@ def render_outputs(
                 }
             )
     return shapes, exports, export_failed
+
+
+def result_targets(graph: GraphSession, target: Any = None) -> list[tuple[str, str]]:
+    """(node id, socket) of the shapes that make a graph's result.
+
+    By default the terminal shapes: shape outputs that no other (non-export) node consumes
+    (see :mod:`brepflow_lab.sweep`); ``target`` names a node (``"enclosure"``) or a socket
+    (``"enclosure.shape"``). Used by ``render``, ``reproduce`` and sweeps."""
+    doc = graph.document
+    registry = graph.registry
+    if target is None:
+        consumed = set()
+        for n in doc.nodes:
+            spec = registry.get(n.type)
+            if spec is not None and spec.side_effects:
+                continue  # an export consuming a shape does not make it intermediate
+            consumed |= {(ref.node_id, ref.socket) for _, ref in n.links()}
+        out: list[tuple[str, str]] = []
+        for n in doc.nodes:
+            spec = registry.get(n.type)
+            if spec is None or spec.side_effects:
+                continue
+            out.extend((n.id, o.name) for o in spec.outputs if o.type in SHAPE_TYPES and (n.id, o.name) not in consumed)
+        return out  # empty: nothing to measure, the whole graph is evaluated
+    node_id = getattr(target, "id", None) or str(target)
+    socket: str | None = None
+    if getattr(target, "id", None) is None and "." in node_id and node_id not in graph:
+        node_id, socket = node_id.rsplit(".", 1)
+    node = doc.node(node_id)
+    if node is None:
+        close = difflib.get_close_matches(node_id, [n.id for n in doc.nodes], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise GraphError([Problem(ErrorCode.INPUT_MISSING, f"target node '{node_id}' is not in the graph{hint}")])
+    spec = registry.get(node.type)
+    if spec is None:
+        raise GraphError([Problem(ErrorCode.UNKNOWN_NODE_TYPE, f"unknown node type '{node.type}'", node_id)])
+    shapes = [o.name for o in spec.outputs if o.type in SHAPE_TYPES]
+    if socket is not None:
+        if socket not in shapes:
+            raise GraphError(
+                [
+                    Problem(
+                        ErrorCode.UNKNOWN_SOCKET,
+                        f"{node.type} has no shape output '{socket}' (shape outputs: {', '.join(shapes) or 'none'})",
+                        node_id,
+                    )
+                ]
+            )
+        return [(node_id, socket)]
+    if not shapes:
+        raise GraphError(
+            [Problem(ErrorCode.UNKNOWN_SOCKET, f"target '{node_id}' ({node.type}) has no shape output", node_id)]
+        )
+    return [(node_id, "shape" if "shape" in shapes else shapes[0])]
 
 
 def _sha256(path: Path) -> str:

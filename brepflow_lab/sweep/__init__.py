@@ -47,17 +47,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from brepflow_lab import provenance
+from brepflow_lab.core.errors import ErrorCode, GraphError
 from brepflow_lab.engine.dask_pool import JobTimeout
 from brepflow_lab.engine.limits import NodeTimeLimit
-from brepflow_lab.errors import ErrorCode, GraphError
-from brepflow_lab.sweep.matrix import MatrixError, load_matrix, result_targets
+from brepflow_lab.graph import bflow
+from brepflow_lab.graph.resolve import param_references
+from brepflow_lab.nodes.registry import catalogue
+from brepflow_lab.render import FORMATS, QUALITY, result_targets
+from brepflow_lab.runners import resolve_executor, warm_worker
+from brepflow_lab.session import GraphSession
+from brepflow_lab.sweep.matrix import MatrixError, load_matrix
 from brepflow_lab.sweep.table import (
     RESULT_COLUMNS,
     Progress,
@@ -66,13 +72,7 @@ from brepflow_lab.sweep.table import (
     VariantResult,
     write_atomically,
 )
-from brepflow_lab.sweep.variant import run_variant, warm_worker
-
-if TYPE_CHECKING:
-    from brepflow_lab.api import Graph
-    from brepflow_lab.engine.executors import Executor
-
-log = logging.getLogger(__name__)
+from brepflow_lab.sweep.variant import run_variant
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -105,45 +105,7 @@ _STRUCTURAL = {
 # --------------------------------------------------------------------------- running
 
 
-def resolve_executor(executor: Any = None, *, workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """An executor from a name, an instance, ``workers=N`` or ``scheduler=ADDRESS``.
-
-    ``None`` / ``"dask"``: the environment's Dask cluster (see
-    :func:`brepflow_lab.engine.dask_executor.default_executor`); ``"sync"`` or
-    ``workers=0``: this process, one variant after another. ``None`` also means this
-    process when the hub's quota allows no Dask workers of one's own and no scheduler or
-    gateway is configured (``"dask"`` then fails with that reason).
-    """
-    from brepflow_lab.engine.executors import SyncExecutor
-
-    if workers is not None and scheduler is not None:
-        raise ValueError("pass workers= (a local cluster) or scheduler= (an existing one), not both")
-    if executor is not None and not isinstance(executor, str):
-        if workers is not None or scheduler is not None:
-            raise ValueError("pass either an executor or workers=/scheduler=, not both")
-        return executor
-    if executor not in (None, "dask", "sync"):
-        raise ValueError(f"executor must be 'dask', 'sync' or an Executor; got {executor!r}")
-    if executor == "sync" or workers == 0:
-        return SyncExecutor()
-    from brepflow_lab.engine import dask_executor
-
-    if scheduler is not None:
-        return dask_executor.scheduler_executor(scheduler, warmup=warm_worker)
-    if workers is not None:
-        return dask_executor.local_executor(workers, warmup=warm_worker)
-    if executor is None and dask_executor.no_workers_allowed():
-        log.warning(
-            "your hub quota allows no Dask workers of your own (%s=0): running in this process",
-            dask_executor.ENV_MAX_WORKERS,
-        )
-        return SyncExecutor()
-    return dask_executor.default_executor(warmup=warm_worker)
-
-
 def _check_formats(export: str | Sequence[str] | None) -> list[str]:
-    from brepflow_lab.render import FORMATS
-
     if export is None:
         return []
     items = export.split(",") if isinstance(export, str) else list(export)
@@ -154,9 +116,7 @@ def _check_formats(export: str | Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
-def _payload(graph: Graph) -> dict[str, Any]:
-    from brepflow_lab.nodes.registry import catalogue
-
+def _payload(graph: GraphSession) -> dict[str, Any]:
     text = graph.dumps()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     specs = None
@@ -172,7 +132,7 @@ def _payload(graph: Graph) -> dict[str, Any]:
 
 
 def run_sweep(
-    graph: Graph,
+    graph: GraphSession,
     matrix: Any,
     *,
     target: Any = None,
@@ -188,9 +148,6 @@ def run_sweep(
     on_variant: Callable[[VariantResult], None] | None = None,
 ) -> SweepResult:
     """Evaluate every variant of ``matrix`` (see the module docstring); never stops on a failure."""
-    from brepflow_lab.graph.resolve import param_references
-    from brepflow_lab.render import QUALITY
-
     known = set(graph.document.parameters)
     for n in graph.document.nodes:
         for raw in n.params.values():
@@ -299,11 +256,10 @@ def run_sweep(
     return _table(results, names, start, runner, out_dir, made_by)
 
 
-def _provenance(graph: Graph, targets: list[tuple[str, str]], formats: list[str], quality: str) -> dict[str, Any]:
+def _provenance(
+    graph: GraphSession, targets: list[tuple[str, str]], formats: list[str], quality: str
+) -> dict[str, Any]:
     """The sweep's manifest.json head: how it was made (brepflow_lab.provenance) and its options."""
-    from brepflow_lab import provenance
-    from brepflow_lab.graph import bflow
-
     defaults = {name: p.value for name, p in graph.document.parameters.items()}
     made = provenance.record(graph_path=graph.path, document_json=bflow.to_json(graph.document), parameters=defaults)
     made["defaults"] = made.pop("parameters")

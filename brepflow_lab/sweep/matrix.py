@@ -1,4 +1,5 @@
-"""The parameter matrix of a sweep (dicts, a DataFrame or a CSV file) and the measured targets."""
+"""The parameter matrix of a sweep (dicts, a DataFrame or a CSV file); the measured targets are
+:func:`brepflow_lab.render.result_targets`."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from brepflow_lab.errors import BrepFlowError, ErrorCode, GraphError, Problem
-
-if TYPE_CHECKING:
-    from brepflow_lab.api import Graph
+from brepflow_lab.core.errors import BrepFlowError, ErrorCode
+from brepflow_lab.render import result_targets  # re-exported: the sweep's targets are render's result shapes
 
 __all__ = ["MatrixError", "load_matrix", "result_targets"]
 
@@ -147,60 +146,3 @@ def load_matrix(matrix: Any, known: Iterable[str]) -> list[dict[str, Any]]:
     if problems:
         raise MatrixError(problems, source)
     return variants
-
-
-# --------------------------------------------------------------------------- targets
-
-
-def result_targets(graph: Graph, target: Any = None) -> list[tuple[str, str]]:
-    """(node id, socket) of the shapes that make a variant's result (see the module docstring)."""
-    from brepflow_lab.nodes.spec import SHAPE_TYPES
-
-    doc = graph.document
-    registry = graph.registry
-    if target is None:
-        consumed = set()
-        for n in doc.nodes:
-            spec = registry.get(n.type)
-            if spec is not None and spec.side_effects:
-                continue  # an export consuming a shape does not make it intermediate
-            consumed |= {(ref.node_id, ref.socket) for _, ref in n.links()}
-        out: list[tuple[str, str]] = []
-        for n in doc.nodes:
-            spec = registry.get(n.type)
-            if spec is None or spec.side_effects:
-                continue
-            out.extend((n.id, o.name) for o in spec.outputs if o.type in SHAPE_TYPES and (n.id, o.name) not in consumed)
-        return out  # empty: nothing to measure, the whole graph is evaluated
-    node_id = getattr(target, "id", None) or str(target)
-    socket: str | None = None
-    if getattr(target, "id", None) is None and "." in node_id and node_id not in graph:
-        node_id, socket = node_id.rsplit(".", 1)
-    node = doc.node(node_id)
-    if node is None:
-        import difflib
-
-        close = difflib.get_close_matches(node_id, [n.id for n in doc.nodes], n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise GraphError([Problem(ErrorCode.INPUT_MISSING, f"target node '{node_id}' is not in the graph{hint}")])
-    spec = registry.get(node.type)
-    if spec is None:
-        raise GraphError([Problem(ErrorCode.UNKNOWN_NODE_TYPE, f"unknown node type '{node.type}'", node_id)])
-    shapes = [o.name for o in spec.outputs if o.type in SHAPE_TYPES]
-    if socket is not None:
-        if socket not in shapes:
-            raise GraphError(
-                [
-                    Problem(
-                        ErrorCode.UNKNOWN_SOCKET,
-                        f"{node.type} has no shape output '{socket}' (shape outputs: {', '.join(shapes) or 'none'})",
-                        node_id,
-                    )
-                ]
-            )
-        return [(node_id, socket)]
-    if not shapes:
-        raise GraphError(
-            [Problem(ErrorCode.UNKNOWN_SOCKET, f"target '{node_id}' ({node.type}) has no shape output", node_id)]
-        )
-    return [(node_id, "shape" if "shape" in shapes else shapes[0])]

@@ -15,14 +15,15 @@ import tempfile
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from brepflow_lab.core.errors import BrepFlowError, ErrorCode
 from brepflow_lab.engine.dask_pool import phase_started
 from brepflow_lab.engine.executors import NodeOutcome, NodeTask, run_task
-from brepflow_lab.errors import BrepFlowError, ErrorCode
-
-if TYPE_CHECKING:
-    from brepflow_lab.api import Graph
+from brepflow_lab.kernel import exchange, hashing
+from brepflow_lab.nodes.registry import Registry, catalogue
+from brepflow_lab.runners import warm_worker  # re-exported: the sweep's workers run it first
+from brepflow_lab.session import GraphSession
 
 __all__ = ["run_variant", "warm_worker"]
 
@@ -48,26 +49,7 @@ class _AnnouncingExecutor:
 _ANNOUNCING = _AnnouncingExecutor()
 
 
-def warm_worker() -> None:
-    """Run once per worker process: import cadquery and everything a variant needs.
-
-    The slow imports (cadquery ~3 s, OCCT's exchange modules, jsonschema for reading
-    graphs) happen here, when the worker starts, not in the first node or variant.
-    """
-    from brepflow_lab.graph import bflow
-    from brepflow_lab.kernel import cq, exchange, hashing
-    from brepflow_lab.nodes.registry import catalogue
-
-    cq()
-    catalogue.types()
-    bflow.loads('{"version": "0.1.0", "units": "mm", "tolerance": 0.001, "nodes": [], "edges": []}')
-    del exchange, hashing  # imported for their OCP modules
-
-
-def _worker_graph(payload: dict[str, Any]) -> Graph:
-    from brepflow_lab.api import Graph
-    from brepflow_lab.nodes.registry import Registry, catalogue
-
+def _worker_graph(payload: dict[str, Any]) -> GraphSession:
     key = payload["key"]
     graph = _WORKER_GRAPHS.get(key)
     if graph is not None:
@@ -80,7 +62,7 @@ def _worker_graph(payload: dict[str, Any]) -> Graph:
         registry._loaded = True  # exactly the specs of the sweeping graph's registry
         for spec in specs:
             registry.register(spec, replace=True)
-    graph = Graph.from_json(payload["graph"], registry=registry)
+    graph = GraphSession.from_json(payload["graph"], registry=registry)
     if payload["path"]:
         graph.path = Path(payload["path"])
     _WORKER_GRAPHS[key] = graph
@@ -131,8 +113,6 @@ def run_variant(
 
 
 def _measure_and_export(row: dict[str, Any], result: Any, tmp: str, options: dict[str, Any]) -> None:
-    from brepflow_lab.kernel import exchange, hashing
-
     if not options["targets"]:  # a graph without shapes: its status is the result
         row["status"] = "ok"
         return
