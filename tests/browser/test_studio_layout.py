@@ -333,6 +333,24 @@ class TestNotebook:
         settle(mode, 1024, 768, True)
         check_layout(mode, 1024, 768, True)
 
+    def test_fit_shows_the_selection_when_the_graph_is_too_big(self, in_notebook: Mode) -> None:
+        mode, page = in_notebook, in_notebook.page
+        settle(mode, 1024, 768, True)  # the smallest editor of all: the graph does not fit
+        mode.kernel.run("studio.selected = ['fillet']")
+        page.wait_for_timeout(500)  # Python's selection reaches the editor (fillet is off screen: not rendered)
+        page.locator(f"{mode.scope} .react-flow__controls-fitview").click()
+        page.wait_for_timeout(300)
+        state = page.evaluate(EDITOR_JS, mode.scope)
+        assert len(state["nodes"]) < 3 or state["zoom"] < 0.9, state
+        fillet = next((n for n in state["nodes"] if n["id"] == "fillet"), None)
+        pane = state["pane"]
+        assert fillet is not None, state
+        b = fillet["box"]
+        assert pane["x"] - 1 <= b["x"] and b["x"] + b["w"] <= pane["x"] + pane["w"] + 1, state
+        assert pane["y"] - 1 <= b["y"] and b["y"] + b["h"] <= pane["y"] + pane["h"] + 1, state
+        assert fillet["title"] >= MIN_TITLE_PX
+        mode.kernel.run("studio.selected = []")
+
 
 class TestDocument:
     """The Studio in a .bflow.json tab (its page is closed before the notebook's opens)."""
