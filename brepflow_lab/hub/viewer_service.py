@@ -11,7 +11,9 @@ it never opens a team file for writing, and graphs are evaluated in a child proc
 (``brepflow-lab render --export glb``) whose output goes to a private temporary folder. Graph files
 are untrusted input: the child has CPU, memory and wall-clock limits, IO nodes may only read
 inside the graph's own folder (the engine's rule), and when the service runs as root and the
-shared user environment exists, the child runs as the file's owner, not as root.
+shared user environment exists, the child runs as the file's owner, not as root. The children
+are forked from a warm process started with the service (:mod:`brepflow_lab.hub.render_pool`:
+imports paid once, so a first render costs what a next one does); without it, a fresh process.
 
 Access: the hub authenticates (OAuth with the hub; API tokens work too) and checks
 ``access:services!service=<name>``; the service then allows a team only to its members (admins:
@@ -51,6 +53,7 @@ from tornado import httpclient, web
 from tornado.httpserver import HTTPServer
 
 from brepflow_lab.hub import audit
+from brepflow_lab.hub.render_pool import RenderPool
 
 __all__ = ["ViewerConfig", "main", "make_app"]
 
@@ -211,6 +214,59 @@ class Renderer:
         self.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots = asyncio.Semaphore(max(1, (os.cpu_count() or 2) // 2))
+        self.pool: RenderPool | None = None
+
+    async def start(self) -> None:
+        """Start the warm render process (:mod:`brepflow_lab.hub.render_pool`) in the background."""
+        python = self.config.python
+        if not (os.geteuid() == 0 and python and os.access(python, os.X_OK)):
+            python = sys.executable
+        self.pool = RenderPool(python, _child_env())
+        try:
+            await self.pool.start()
+        except OSError as exc:
+            logging.warning("no warm render process (%s): every render starts a fresh one", exc)
+            self.pool = None
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def _pool_ready(self) -> bool:
+        """Is the warm process there? Waits for its imports (started with the service) once."""
+        if self.pool is None:
+            return False
+        if await self.pool.wait_ready(self.config.render_timeout / 2):
+            return True
+        if self.pool.proc is not None and self.pool.proc.returncode is not None:
+            logging.warning("the warm render process ended (%s): starting another", self.pool.proc.returncode)
+            await self.start()  # for the next render; this one takes the cold path
+        return False
+
+    async def _run_warm(
+        self, argv: list[str], tmp: str, uid: int | None, gid: int | None, env: dict[str, str], timeout: float
+    ) -> tuple[int, bytes, bytes]:
+        assert self.pool is not None
+        out, err = Path(tmp) / "render.stdout", Path(tmp) / "render.stderr"
+        groups = os.getgrouplist(pwd.getpwuid(uid).pw_name, gid) if uid is not None and gid is not None else None
+        job = {
+            "argv": argv,
+            "cwd": tmp,
+            "env": env,
+            "uid": uid,
+            "gid": gid,
+            "groups": groups,
+            "memory": self.config.render_memory,
+            "cpu_seconds": int(timeout) + 5,
+            "stdout": str(out),
+            "stderr": str(err),
+        }
+        try:
+            code = await self.pool.run(job, timeout)
+        except asyncio.TimeoutError:
+            raise RenderError(f"evaluating the graph took longer than {timeout:g} s", 504) from None
+        read = lambda p: p.read_bytes() if p.is_file() else b""  # noqa: E731
+        return code, read(out), read(err)
 
     def _runner(self, graph: Path) -> tuple[str, int | None, int | None]:
         """(python, uid, gid): the file owner's identity when we are root and can run as them."""
@@ -249,25 +305,36 @@ class Renderer:
             cmd = [python, "-m", "brepflow_lab.cli", "render", str(graph), "--export", "glb", "--quality", "preview"]
             cmd += ["--out", str(out)]
             timeout = self.config.render_timeout
+            env = {**_child_env(), "HOME": tmp, "MPLCONFIGDIR": tmp}
             started = time.monotonic()
-            proc = await asyncio.create_subprocess_exec(
-                *cmd,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                cwd=tmp,
-                env={**_child_env(), "HOME": tmp, "MPLCONFIGDIR": tmp},
-                preexec_fn=_preexec(self.config.render_memory, int(timeout) + 5, uid, gid),
-            )
-            try:
-                stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
-            except asyncio.TimeoutError:
-                os.killpg(proc.pid, 9)
-                await proc.wait()
-                raise RenderError(f"evaluating the graph took longer than {timeout:g} s", 504) from None
+            warm = None
+            if await self._pool_ready():
+                try:
+                    warm = await self._run_warm(cmd[3:], tmp, uid, gid, env, timeout)
+                except RuntimeError as exc:  # the warm process ended under this render: a fresh one
+                    logging.warning("%s: rendering %s in a fresh process", exc, graph.name)
+            if warm is not None:
+                returncode, stdout, stderr = warm
+            else:
+                proc = await asyncio.create_subprocess_exec(
+                    *cmd,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                    cwd=tmp,
+                    env=env,
+                    preexec_fn=_preexec(self.config.render_memory, int(timeout) + 5, uid, gid),
+                )
+                try:
+                    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout)
+                except asyncio.TimeoutError:
+                    os.killpg(proc.pid, 9)
+                    await proc.wait()
+                    raise RenderError(f"evaluating the graph took longer than {timeout:g} s", 504) from None
+                returncode = proc.returncode if proc.returncode is not None else -1
             seconds = time.monotonic() - started
             errors = stderr.decode(errors="replace").strip()
-            if proc.returncode not in (0, 2):
-                raise RenderError(f"the graph could not be evaluated (exit {proc.returncode}): {errors[-2000:]}")
+            if returncode not in (0, 2):
+                raise RenderError(f"the graph could not be evaluated (exit {returncode}): {errors[-2000:]}")
             manifest_path = out / "manifest.json"
             if not manifest_path.is_file():
                 raise RenderError(f"the graph produced no model: {errors[-2000:]}")
@@ -523,6 +590,8 @@ async def _serve() -> None:
 
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8091"))
     app = make_app()
+    renderer: Renderer = app.settings["renderer"]
+    await renderer.start()  # warm before the first viewer asks: a first render costs what a next one does
     server = HTTPServer(app, xheaders=True)
     server.listen(url.port or 8091, url.hostname or "127.0.0.1")
     logging.info("serving %s on %s", app.settings["viewer_config"].prefix, url.geturl())
@@ -532,6 +601,7 @@ async def _serve() -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     server.stop()
+    await renderer.close()
     logging.info("stopped")
 
 
