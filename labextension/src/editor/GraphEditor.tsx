@@ -145,7 +145,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
   const pasteCount = useRef(0);
   const scheduleFitRef = useRef<() => void>(() => undefined);
   const canvasRef = useRef<HTMLDivElement>(null);
-  /** Fit again when the size changes, until the user pans or zooms (README: fit.ts). */
+  /** Fit again when the size changes, until the user pans or zooms (see fit.ts). */
   const autoFit = useRef(true);
   const fitFrame = useRef(0);
 
@@ -421,9 +421,12 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
     (changes: NodeChange<StudioFlowNode>[]) => {
       // nodes measured for the first time: their true size replaces the estimate the fit used
       // (a node that only changes size — a status badge, an edited value — moves nothing)
-      const before = new Map(nodesRef.current.map(n => [n.id, n]));
-      if (changes.some(c => c.type === 'dimensions' && !before.get(c.id)?.measured)) {
-        scheduleFit();
+      const measured = changes.filter(c => c.type === 'dimensions').map(c => c.id);
+      if (measured.length) {
+        const unmeasured = new Set(nodesRef.current.filter(n => !n.measured).map(n => n.id));
+        if (measured.some(id => unmeasured.has(id))) {
+          scheduleFit();
+        }
       }
       setNodes(nds => applyNodeChanges(changes, nds));
     },
