@@ -33,6 +33,8 @@ pytestmark = pytest.mark.browser
 
 SIZES = [(1024, 768), (1280, 800), (1366, 768), (1400, 1000), (1440, 900), (1920, 1080), (2560, 1440)]
 CONFIGS = [(w, ht, files) for (w, ht) in SIZES for files in (True, False)]
+# narrow windows: notebook outputs about 480 and 580 px wide
+NARROW = [(600, 900, False), (700, 900, False)]
 MIN_TITLE_PX = 10.0
 
 # the canvas's box every `every` ms for `ms` ms (rounded to 0.1 px)
@@ -66,11 +68,13 @@ EDITOR_JS = """
       title: title ? parseFloat(getComputedStyle(title).fontSize) * zoom : 0,
     };
   });
+  const minimap = studio.querySelector('.react-flow__minimap');
   const canvas = studio.querySelector('.bfl-canvas');
   return {
     layout: studio.dataset.layout,
     pane: box(flow.getBoundingClientRect()),
     zoom, nodes,
+    minimap: minimap ? box(minimap.getBoundingClientRect()) : null,
     canvas: box(canvas.getBoundingClientRect()),
     buffer: [canvas.width, canvas.height],
     window: [window.innerWidth, window.innerHeight],
@@ -188,7 +192,8 @@ def check_layout(mode: Mode, width: int, height: int, files: bool) -> None:
     mode.measured.append(
         f"{width}x{height} files={'open' if files else 'closed'}: {state['layout']}, canvas "
         f"{state['canvas']['w']:.0f}x{state['canvas']['h']:.0f}, editor {state['pane']['w']:.0f}x{state['pane']['h']:.0f} "
-        f"zoom {zoom:.2f} ({len(state['nodes'])} nodes, titles {min(titles, default=0):.1f} px), "
+        f"zoom {zoom:.2f} ({len(state['nodes'])} nodes, titles {min(titles, default=0):.1f} px, "
+        f"minimap {'shown' if state['minimap'] else 'hidden'}), "
         f"model covers {stats['covered'] if stats else 0:.3f}"
     )
     # 1. one bounding box for 2 s
@@ -205,12 +210,20 @@ def check_layout(mode: Mode, width: int, height: int, files: bool) -> None:
 
     def inside(node: dict[str, Any]) -> bool:
         b = node["box"]
+        m = state["minimap"]
+        covered = m is not None and not (
+            b["x"] + b["w"] <= m["x"]
+            or m["x"] + m["w"] <= b["x"]
+            or b["y"] + b["h"] <= m["y"]
+            or m["y"] + m["h"] <= b["y"]
+        )
         return (
             b["x"] >= pane["x"] - 1
             and b["y"] >= pane["y"] - 1
             and b["x"] + b["w"] <= pane["x"] + pane["w"] + 1
             and b["y"] + b["h"] <= pane["y"] + pane["h"] + 1
             and b["y"] + b["h"] <= state["window"][1]
+            and not covered
         )
 
     whole = len(state["nodes"]) == 3 and all(inside(n) for n in state["nodes"])
@@ -240,6 +253,12 @@ class TestNotebook:
     @pytest.mark.parametrize(("width", "height", "files"), CONFIGS, ids=[f"{w}x{ht}-files-{f}" for w, ht, f in CONFIGS])
     def test_notebook_layout_settles(self, in_notebook: Mode, width: int, height: int, files: bool) -> None:
         check_layout(in_notebook, width, height, files)
+
+    @pytest.mark.parametrize(("width", "height", "files"), NARROW, ids=[f"{w}x{ht}" for w, ht, _ in NARROW])
+    def test_a_narrow_output_settles(self, in_notebook: Mode, width: int, height: int, files: bool) -> None:
+        check_layout(in_notebook, width, height, files)
+        studio = in_notebook.page.locator(in_notebook.scope).bounding_box()
+        assert studio is not None and studio["width"] < 600
 
     def test_a_parameter_edit_after_orbiting_keeps_the_camera(self, in_notebook: Mode) -> None:
         mode, page = in_notebook, in_notebook.page

@@ -89,10 +89,15 @@ function everyNodeOnScreen(s: ReactFlowState): boolean {
   return true;
 }
 
-/** The minimap, shown while part of the graph is off screen. */
+/** Below this editor size (px) a minimap would cover the nodes it is meant to help find. */
+const MINIMAP_MIN_PANE: [number, number] = [360, 240];
+
+/** The minimap, shown while part of the graph is off screen, sized to the editor. */
 function GraphMiniMap() {
   const hidden = useStore(everyNodeOnScreen);
-  if (hidden) {
+  const width = useStore(s => s.width);
+  const height = useStore(s => s.height);
+  if (hidden || width < MINIMAP_MIN_PANE[0] || height < MINIMAP_MIN_PANE[1]) {
     return null;
   }
   return (
@@ -100,6 +105,7 @@ function GraphMiniMap() {
       pannable
       zoomable
       position="bottom-right"
+      style={{ width: Math.min(200, Math.round(width * 0.25)), height: Math.min(150, Math.round(height * 0.25)) }}
       ariaLabel="Mini map of the graph"
       nodeColor={n => categoryColor(((n.data as { spec?: NodeSpecJSON }).spec?.category) ?? '')}
       nodeStrokeWidth={2}

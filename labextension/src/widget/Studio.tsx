@@ -68,6 +68,7 @@ function useDarkTheme(): boolean {
  */
 export const STACK_BELOW = 680;
 export const SIDE_BY_SIDE_ABOVE = 760;
+/** The inspector's widest (style/studio.css); the threshold is on the Studio's width less this. */
 const INSPECTOR_WIDTH = 280;
 
 export function autoStacked(available: number, stacked: boolean): boolean {
