@@ -58,6 +58,8 @@ KINDS = (
     "rejection",
     "password_change",
     "spawn",
+    "spawn_failed",
+    "server_exited",
     "stop",
     "role_change",
     "team_change",

@@ -15,7 +15,12 @@ SystemdSpawner is out). On every start it
 
 ``stop()`` lets JupyterHub stop the server, then SIGKILLs whatever is still in the leaf
 (kernels orphaned by the server) before removing it — a cgroup with tasks cannot be
-removed — and writes a ``stop`` record with the peak memory and OOM kills.
+removed — and writes a ``stop`` record with the peak memory and OOM kills. A server whose
+process dies by itself never gets a ``stop()``: JupyterHub polls it, sees it has exited and
+only forgets it — a start that fails (say, "Permission denied" on the runtime folder) included.
+``poll()`` therefore releases the leaf the same way when it finds the process gone, and records
+``spawn_failed`` (it died before answering) or ``server_exited``; a ``start()`` that raises
+releases what it made and records ``spawn_failed`` too.
 
 Viewers (``readonly_roles`` without a ``readwrite_roles`` role) get no server: they read
 team projects through the viewer service. ``named_servers: 0`` refuses named servers here,
@@ -259,25 +264,29 @@ class BrepFlowSpawner(LocalProcessSpawner):
         table = self.quota_table
         layout = self.layout
         self._quota = quota
-        self._account = await asyncio.to_thread(
-            ensure_user,
-            self.user.name,
-            self.team_roles(),
-            layout=layout,
-            disk_size=quota.disk,
-            team_disk_size=lambda team: quotas.team_folder_size(table, team),
-        )
-        account = self._account
-        self._procs_files = []
-        if cgroups is not None:
-            self._procs_files = await asyncio.to_thread(cgroups.create_server, account.name, server, quota)
-            quotas.watch(cgroups, account.name, self.user.name, quota, self.quota_poll_interval)
-            self._watching = True
+        self._starting = True  # poll() leaves the cgroup alone until the process exists
         try:
+            self._account = await asyncio.to_thread(
+                ensure_user,
+                self.user.name,
+                self.team_roles(),
+                layout=layout,
+                disk_size=quota.disk,
+                team_disk_size=lambda team: quotas.team_folder_size(table, team),
+            )
+            account = self._account
+            self._procs_files = []
+            if cgroups is not None:
+                self._procs_files = await asyncio.to_thread(cgroups.create_server, account.name, server, quota)
+                quotas.watch(cgroups, account.name, self.user.name, quota, self.quota_poll_interval)
+                self._watching = True
             ip_port = await super().start()
-        except BaseException:
-            await self._release_cgroup()
+        except BaseException as exc:
+            stats = await self._release_cgroup()  # also a leaf half made by create_server
+            self._record_failure("spawn_failed", stats, reason=f"{type(exc).__name__}: {exc}"[:500])
             raise
+        finally:
+            self._starting = False
         self.log.info(
             "started %s as %s (pid %s) in cgroup v%s with %s",
             self._log_name,
@@ -299,6 +308,7 @@ class BrepFlowSpawner(LocalProcessSpawner):
         return ip_port
 
     async def poll(self) -> int | None:
+        had_process = bool(self.pid)
         status: int | None = await super().poll()
         cgroups = self.cgroups
         if status is None and cgroups is not None and not getattr(self, "_watching", False):
@@ -307,7 +317,45 @@ class BrepFlowSpawner(LocalProcessSpawner):
             self._quota = quota
             quotas.watch(cgroups, self.unix_user, self.user.name, quota, self.quota_poll_interval)
             self._watching = True
+        elif status is not None and had_process and cgroups is not None:
+            await self._server_ended(cgroups, status)
         return status
+
+    async def _server_ended(self, cgroups: quotas.Cgroups, status: int) -> None:
+        """The server's process is gone without ``stop()``: it died while starting (JupyterHub then
+        polls it and, as it has exited, never calls ``stop()``) or while running. Its cgroup goes
+        the way ``stop()`` would take it: leftovers killed, the leaf removed, the event audited."""
+        if getattr(self, "_starting", False) or getattr(self, "_stopping", False):
+            return  # start() and stop() release the cgroup themselves
+        if not any(d.is_dir() for d in cgroups.server_dirs(self.unix_user, self.name or "")):
+            return  # already released
+        try:
+            stats = await self._release_cgroup()
+        except Exception:  # poll() must answer whatever happens to the cgroup
+            self.log.exception("could not remove the cgroup of %s, whose server ended", self._log_name)
+            stats = {}
+        # still waiting for the first answer: a failed start; otherwise a running server died
+        kind = "spawn_failed" if getattr(self, "_waiting_for_response", False) else "server_exited"
+        self.log.warning("%s's server ended with status %s (%s); its cgroup is released", self._log_name, status, kind)
+        self._record_failure(kind, stats, exit_status=status)
+
+    def _record_failure(self, kind: str, stats: dict[str, Any], **data: Any) -> None:
+        cgroups = self.cgroups
+        left = (
+            None if cgroups is None else any(d.is_dir() for d in cgroups.server_dirs(self.unix_user, self.name or ""))
+        )
+        memory = stats.get("memory") or {}
+        quotas.record(
+            kind,
+            user=self.user.name,
+            server=self.name or "",
+            unix_user=self.unix_user,
+            cgroup_removed=None if left is None else not left,
+            peak_memory=memory.get("peak"),
+            oom_kills=memory.get("oom_kills"),
+            orphans_killed=stats.get("orphans_killed"),
+            **data,
+        )
 
     async def _release_cgroup(self) -> dict[str, Any]:
         cgroups = self.cgroups
@@ -332,7 +380,11 @@ class BrepFlowSpawner(LocalProcessSpawner):
         return killed
 
     async def stop(self, now: bool = False) -> None:
-        await super().stop(now=now)
+        self._stopping = True  # poll() during the stop leaves the cgroup (and its stats) to us
+        try:
+            await super().stop(now=now)
+        finally:
+            self._stopping = False
         stats = await self._release_cgroup()
         memory = stats.get("memory") or {}
         quotas.record(
