@@ -656,6 +656,12 @@ class Studio(anywidget.AnyWidget):
                 listeners.remove(self._on_graph_change)
             if self._autosaver is not None:
                 self._autosaver.flush()
+        # ipywidgets gives every DOMWidget a Layout widget of its own and does not close it
+        # with its parent: without this, each closed Studio left one comm behind
+        # (benchmarks/bench_soak.py counts them)
+        layout = getattr(self, "layout", None)
+        if layout is not None:
+            layout.close()
         super().close()
 
     def __repr__(self) -> str:
