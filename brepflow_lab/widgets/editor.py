@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from brepflow_lab.core.ports import is_subtype
 from brepflow_lab.errors import GraphError
 from brepflow_lab.graph.model import GraphDocument, Parameter
 from brepflow_lab.graph.resolve import param_references
@@ -99,16 +100,7 @@ def _link(op: Mapping[str, Any]) -> tuple[str, str, str, str]:
     )
 
 
-def _is_a(port_type: str, ancestor: str) -> bool:
-    """Strict subtyping (a Solid is a Shape); no run-time leniency."""
-    from brepflow_lab.nodes.spec import PORT_PARENTS
-
-    current: str | None = port_type
-    while current is not None:
-        if current == ancestor:
-            return True
-        current = PORT_PARENTS.get(current)
-    return False
+_is_a = is_subtype  # strict subtyping (a Solid is a Shape), the one rule in core.ports
 
 
 def _converters(graph: Graph, source_type: str, target_type: str, limit: int = 4) -> list[str]:
