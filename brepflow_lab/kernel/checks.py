@@ -47,6 +47,8 @@ hole-grid plate with every edge filleted 0.5 mm (314 faces; the fillet itself ta
 from __future__ import annotations
 
 import math
+import weakref
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -57,10 +59,13 @@ from brepflow_lab.kernel.context import InputPortLike, KernelContext, PortLike
 from brepflow_lab.kernel.part import Part, shape_of
 
 __all__ = [
+    "CHECK_RUNS",
     "RESULT_CHECKS",
     "box_test",
+    "check_counts",
     "check_input",
     "check_output",
+    "forget_verdicts",
     "inside_box",
     "is_inside_out",
     "is_shape",
@@ -68,6 +73,7 @@ __all__ = [
     "loose_box",
     "port_type_of",
     "solid_volume",
+    "vouch",
 ]
 
 Box = tuple[float, float, float, float, float, float]  # xmin, ymin, zmin, xmax, ymax, zmax
@@ -76,11 +82,108 @@ Box = tuple[float, float, float, float, float, float]  # xmin, ymin, zmin, xmax,
 # --------------------------------------------------------------------------- result checks
 
 
+def _key(wrapped: Any) -> int:
+    """TShape and location (OCCT's shape hash) and orientation."""
+    return hash((hash(wrapped), int(wrapped.Orientation())))
+
+
+class _ShapeMemo:
+    """Verdicts of one check, remembered per shape while the shape lives.
+
+    Keyed by the OCCT shape (its TShape, location and orientation); each entry holds
+    a *weak* reference to the cadquery shape it was computed on. A lookup only answers when
+    that shape is still alive and still ``IsEqual`` to the one asked about (same TShape,
+    location and orientation): a live holder keeps its TShape alive, so a TShape address is
+    never reused under an entry, and a dead holder's entry is dropped by its weakref callback.
+    Nothing here keeps a shape alive. No lock is needed: a lost entry only costs a re-check,
+    and a wrong answer needs a stale entry to match a live, equal shape, which cannot happen.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._entries: dict[int, tuple[weakref.ref[Any], bool]] = {}
+
+    def get(self, shape: Any) -> bool | None:
+        try:
+            wrapped = shape.wrapped
+            key = _key(wrapped)
+        except Exception:
+            return None
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        holder = entry[0]()
+        if holder is None or holder.wrapped is None or not holder.wrapped.IsEqual(wrapped):
+            return None
+        return entry[1]
+
+    def put(self, shape: Any, verdict: bool) -> None:
+        try:
+            key = _key(shape.wrapped)
+            entries = self._entries
+
+            def forget(ref: weakref.ref[Any], key: int = key) -> None:
+                current = entries.get(key)
+                if current is not None and current[0] is ref:
+                    entries.pop(key, None)
+
+            entries[key] = (weakref.ref(shape, forget), verdict)
+        except Exception:  # no OCCT shape, or not weakly referenceable: no memo, the check runs again
+            pass
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_VALID = _ShapeMemo("is_valid")
+_INSIDE_OUT = _ShapeMemo("is_inside_out")
+
+#: How many times each check really ran OCCT (a memo hit or a vouched shape does not count).
+#: Tests and ``benchmarks/bench_engine.py`` read it; :func:`check_counts` returns a copy.
+CHECK_RUNS: Counter[str] = Counter()
+
+
+def check_counts() -> dict[str, int]:
+    """A snapshot of :data:`CHECK_RUNS` (``{"is_valid": n, "is_inside_out": m}``)."""
+    return dict(CHECK_RUNS)
+
+
+def forget_verdicts() -> None:
+    """Drop every remembered verdict (tests; never needed for correctness)."""
+    _VALID.clear()
+    _INSIDE_OUT.clear()
+
+
+def vouch(shape: Any, *, valid: bool = True, inside_out: bool | None = None) -> Any:
+    """Record what a construction guarantees about ``shape`` without running a check.
+
+    For results OCCT builds correct by construction (see :func:`is_valid`); a later
+    :func:`is_valid` / :func:`is_inside_out` of the same shape answers from this. Returns
+    ``shape``."""
+    _VALID.put(shape, valid)
+    if inside_out is not None:
+        _INSIDE_OUT.put(shape, inside_out)
+    return shape
+
+
 def is_valid(shape: Any) -> bool:
     """``BRepCheck_Analyzer`` of the whole shape, faces checked in parallel (False also when
-    OCCT raises). Same verdict as cadquery's ``isValid()``."""
+    OCCT raises). Same verdict as cadquery's ``isValid()``. Each distinct shape is analysed
+    once while it lives (see :class:`_ShapeMemo`)."""
+    verdict = _VALID.get(shape)
+    if verdict is None:
+        verdict = _analyze(shape)
+        _VALID.put(shape, verdict)
+    return verdict
+
+
+def _analyze(shape: Any) -> bool:
     from OCP.BRepCheck import BRepCheck_Analyzer
 
+    CHECK_RUNS["is_valid"] += 1
     try:
         return bool(BRepCheck_Analyzer(shape.wrapped, True, True).IsValid())
     except Exception:
@@ -90,10 +193,20 @@ def is_valid(shape: Any) -> bool:
 def is_inside_out(shape: Any) -> bool:
     """True when a solid of ``shape`` is empty or inside out (the point at infinity is IN).
 
-    For a valid closed solid this is the same as "its volume is not positive"."""
+    For a valid closed solid this is the same as "its volume is not positive". Remembered
+    per shape like :func:`is_valid`."""
+    verdict = _INSIDE_OUT.get(shape)
+    if verdict is None:
+        verdict = _classify_infinity(shape)
+        _INSIDE_OUT.put(shape, verdict)
+    return verdict
+
+
+def _classify_infinity(shape: Any) -> bool:
     from OCP.BRepClass3d import BRepClass3d_SolidClassifier
     from OCP.TopAbs import TopAbs_IN, TopAbs_ON
 
+    CHECK_RUNS["is_inside_out"] += 1
     try:
         for solid in shape.Solids():
             classifier = BRepClass3d_SolidClassifier(solid.wrapped)

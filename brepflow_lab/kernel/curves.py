@@ -30,6 +30,7 @@ from typing import Any
 
 from brepflow_lab.core.errors import ErrorCode, NodeError
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.checks import is_valid
 from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.part import shape_of
 
@@ -494,7 +495,7 @@ def fillet_2d(ctx: KernelContext, curve: Any, radius: float, vertices: Sequence[
         raise
     except Exception:
         raise ctx.error(ErrorCode.GEOM_SKETCH_FAIL, message, param="radius", hint=hint) from None
-    if result is None or not result.isValid() or len(result.Edges()) < len(wire.Edges()):
+    if result is None or not is_valid(result) or len(result.Edges()) < len(wire.Edges()):
         raise ctx.error(ErrorCode.GEOM_SKETCH_FAIL, message, param="radius", hint=hint)
     return result
 
@@ -573,7 +574,7 @@ def profile_faces(ctx: KernelContext, profile: Any, *, name: str = "profile", ve
         groups = sortWiresByBuildOrder([w.copy() for w in wires]) if len(wires) > 1 else [[wires[0].copy()]]
         result = [m.Face.makeFromWires(group[0], list(group[1:])) for group in groups]
         for face in result:
-            if not face.isValid():
+            if not is_valid(face):
                 raise ValueError("invalid face")
     return result
 

@@ -40,6 +40,7 @@ from xml.sax.saxutils import escape, quoteattr
 from brepflow_lab.core.errors import ErrorCode, NodeError
 from brepflow_lab.core.units import METRES_PER_UNIT, STEP_UNIT_NAMES, THREEMF_UNIT_NAMES
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.checks import is_valid
 from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.part import Part, shape_of
 
@@ -479,7 +480,7 @@ def import_parts(
         ) from None
     if not items:
         raise _fail(ctx, ErrorCode.IMPORT_ERROR, f"{label} file '{source}' contains no geometry")
-    invalid = [i for i in items if not shape_of(i).isValid()]
+    invalid = [i for i in items if not is_valid(shape_of(i))]
     if invalid:
         raise _fail(
             ctx,

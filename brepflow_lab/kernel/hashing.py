@@ -39,6 +39,7 @@ import math
 from typing import Any
 
 from brepflow_lab.kernel import cq
+from brepflow_lab.kernel.checks import is_valid
 from brepflow_lab.kernel.part import shape_of
 
 __all__ = ["FINGERPRINT_VERSION", "canonical_form", "fingerprint", "shape_summary"]
@@ -164,7 +165,7 @@ def shape_summary(value: Any) -> dict[str, Any]:
     shape = shape_of(value)
     lo, hi = _bbox(shape)
     return {
-        "valid": bool(shape.isValid()),
+        "valid": is_valid(shape),
         "volume": _props(shape, "volume")[0] if shape.Solids() else 0.0,
         "area": _props(shape, "area")[0] if shape.Faces() else 0.0,
         "bbox": {"min": list(lo), "max": list(hi)},

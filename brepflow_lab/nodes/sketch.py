@@ -11,6 +11,15 @@ Point lists (Polyline, Spline) travel in a graph file as a text parameter
 ``"x,y[,z]; x,y[,z]; ..."`` — points separated by ``;`` (or new lines), coordinates by
 ``,``; a missing z is 0. Connecting Sketch::Point nodes to the ``points`` input instead
 overrides the text.
+
+Checks: the curves come straight from OCCT's edge and polygon builders (after the kernel
+refused repeated points, points on one line for closed curves and zero radii), which either
+build a valid wire or raise, so these nodes are ``trusted_output`` and skip the generic
+BRepCheck of their result (a null or empty result is still refused). Fillet2D's kernel
+function checks its wire itself; Offset2D's result is checked by the generic output check.
+A face made from any of these curves is checked where it is made
+(:func:`brepflow_lab.kernel.curves.profile_faces`): that is where a self-intersecting
+polyline or spline is found.
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ _Z = (0.0, 0.0, 1.0)
 
 @node(
     "Sketch::Line",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[
         _vec_input("start", "optional start point; overrides 'start'"),
         _vec_input("end", "optional end point; overrides 'end'"),
@@ -79,6 +89,7 @@ def line(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> di
 
 @node(
     "Sketch::Circle",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[
         _vec_input("center", "optional centre; overrides 'center'"),
         _vec_input("normal", "optional plane normal; overrides 'normal'"),
@@ -107,6 +118,7 @@ def circle(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> 
 
 @node(
     "Sketch::Rectangle",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[_vec_input("center", "optional centre; overrides 'center'")],
     outputs=[_CURVE],
     params=[
@@ -127,6 +139,7 @@ def rectangle(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) 
 
 @node(
     "Sketch::Arc",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[
         _vec_input("center", "optional centre; overrides 'center'"),
         _vec_input("start", "optional start point: sets the radius and start angle"),
@@ -177,6 +190,7 @@ def arc(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> dic
 
 @node(
     "Sketch::Point",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[_vec_input("position", "optional position; overrides x, y, z")],
     outputs=[OutputSpec("point", "Point", help="the point (a vertex)")],
     params=[
@@ -196,6 +210,7 @@ def point(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -> d
 
 @node(
     "Sketch::Ellipse",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     version=2,  # 2: equal radii give a circle
     inputs=[
         _vec_input("center", "optional centre; overrides 'center'"),
@@ -234,6 +249,7 @@ def ellipse(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
 
 @node(
     "Sketch::Polygon",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[
         InputSpec("center", "Point", optional=True, help="optional centre point; overrides 'center'"),
         InputSpec(
@@ -294,6 +310,7 @@ def polygon(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) ->
 
 @node(
     "Sketch::Polyline",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[
         InputSpec(
             "points",
@@ -323,6 +340,7 @@ def polyline(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) -
 
 @node(
     "Sketch::Spline",
+    trusted_output=True,  # an OCCT edge / polygon builder: valid or an error
     inputs=[
         InputSpec(
             "points",
@@ -381,6 +399,7 @@ def offset_2d(ctx: NodeContext, inputs: dict[str, Any], params: dict[str, Any]) 
 
 @node(
     "Sketch::Fillet2D",
+    trusted_output=True,  # the kernel checks the filleted wire's validity
     inputs=[
         InputSpec("wire", "Curve", help="a planar wire, e.g. Sketch::Rectangle or a Polyline"),
         InputSpec(
