@@ -67,6 +67,7 @@ KINDS = (
     "quota_breach",
     "graph_save",
     "graph_save_refused",
+    "newer_version_replaced",
     "token_created",
     "token_revoked",
     "access_refused",
@@ -74,6 +75,7 @@ KINDS = (
     "viewer_refused",
     "viewer_write_refused",
     "traversal_refused",
+    "viewer_access",
 )
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

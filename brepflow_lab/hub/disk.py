@@ -22,7 +22,10 @@ The manager turns ENOSPC / EDQUOT into HTTP 507 with a message JupyterLab shows 
 "File Save Error" dialog, removes the partial files, keeps the previous version of a file
 being uploaded in chunks until the last chunk landed, refuses up front what clearly cannot
 fit, and reports the breach to the hub (which writes the audit record: users cannot write
-the audit log themselves, so a breach cannot be forged or suppressed by the user).
+the audit log themselves, so a breach cannot be forged or suppressed by the user). It also
+remembers which versions of each graph it handed out
+(:class:`~brepflow_lab.hub.graph_versions.GraphVersionsMixin`), so a save over a newer version is
+audited.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from jupyter_server.services.contents.fileio import path_to_intermediate
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from tornado import web
 from traitlets import Bool, Float
+
+from brepflow_lab.hub.graph_versions import GraphVersionsMixin
 
 __all__ = [
     "MIN_IMAGE_SIZE",
@@ -309,8 +314,9 @@ def _remove_file(path: str) -> None:
             os.remove(path)
 
 
-class QuotaContentsManager(AsyncLargeFileManager):
-    """Jupyter's large-file contents manager with clear, lossless disk-quota errors."""
+class QuotaContentsManager(GraphVersionsMixin, AsyncLargeFileManager):  # type: ignore[misc]  # jupyter_server: resolve_path differs between its own bases
+    """Jupyter's large-file contents manager with clear, lossless disk-quota errors (and the
+    graph versions it handed out, for the audit of saves over a newer version)."""
 
     precheck = Bool(
         True,

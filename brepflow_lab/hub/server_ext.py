@@ -11,6 +11,15 @@ Single-user side
     The hub enables the extension in every single-user server through the spawner arguments
     (``--ServerApp.jpserver_extensions=brepflow_lab.hub.server_ext=True``).
 
+Saves over a newer version
+    The server's contents manager remembers which versions of each graph it handed out or wrote
+    (:mod:`brepflow_lab.hub.graph_versions`); :func:`pre_save_hook` hashes the file on disk just
+    before a save, and when that version is not one of them the save replaces a version written
+    since. The report then carries ``replaced: {sha256, modified, base_sha256, base_modified}``
+    (the version replaced, and the last one this server handed out), and the hub records
+    ``newer_version_replaced`` besides the ``graph_save``, naming who saved the replaced version
+    when its own log has that save.
+
 Hub side
     :class:`GraphSaveAuditHandler` receives the event. Its URL carries the user name and the
     request must hold ``users:activity`` for that user — which a server's token has for its own
@@ -32,29 +41,30 @@ Hub side
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
 import logging
 import os
 import stat
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from brepflow_lab.hub import audit
+from brepflow_lab.hub.graph_versions import GRAPH_SUFFIX, GraphVersions, GraphVersionsMixin, file_sha256
 
-__all__ = ["SaveRefused", "hub_handlers", "post_save_hook", "verify_graph_save"]
+__all__ = [
+    "GraphVersions",
+    "GraphVersionsMixin",
+    "SaveRefused",
+    "hub_handlers",
+    "post_save_hook",
+    "pre_save_hook",
+    "verify_graph_save",
+]
 
 log = logging.getLogger("brepflow_lab.hub.server_ext")
-GRAPH_SUFFIX = ".bflow.json"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+_sha256 = file_sha256
 
 
 def _team_of(os_path: Path) -> str | None:
@@ -106,18 +116,46 @@ def _send_to_hub(data: dict[str, Any]) -> None:
         response.read()
 
 
+def pre_save_hook(model: dict[str, Any], path: str, contents_manager: Any = None, **kwargs: Any) -> None:
+    """Contents-manager pre-save hook: is the graph on disk a version this server never handed out?"""
+    versions: GraphVersions | None = getattr(contents_manager, "graph_versions", None)
+    if versions is None or model.get("type") != "file" or not str(path).endswith(GRAPH_SUFFIX):
+        return
+    try:
+        versions.check_before_save(contents_manager._get_os_path(str(path).strip("/")))
+    except Exception:  # never fails the save itself
+        log.exception("brepflow: could not check %s before saving it", path)
+
+
 def post_save_hook(model: dict[str, Any], os_path: str, contents_manager: Any = None, **kwargs: Any) -> None:
     """Contents-manager post-save hook: record saves of ``*.bflow.json`` files."""
     try:
         data = graph_save_event(model, os_path)
         if data is None:
             return
+        versions: GraphVersions | None = getattr(contents_manager, "graph_versions", None)
+        if versions is not None:
+            replaced = versions.take(os_path)
+            if replaced is not None and replaced["sha256"] != data["sha256"]:
+                data["replaced"] = replaced
+            versions.seen(os_path, data["sha256"])  # what this server wrote is a version it knows
         if os.environ.get("JUPYTERHUB_API_TOKEN") and os.environ.get("JUPYTERHUB_API_URL"):
             _send_to_hub(data)
         elif audit.configured_path() is not None:
-            audit.record("graph_save", user=os.environ.get("JUPYTERHUB_USER") or getpass.getuser(), **data)
+            user = os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+            audit.record("graph_save", user=user, **data)
+            if "replaced" in data:
+                audit.record("newer_version_replaced", user=user, **_replacement_event(data))
     except Exception:
         log.exception("brepflow: could not record the save of %s in the audit log", os_path)
+
+
+def _replacement_event(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``newer_version_replaced`` event's data from a (checked) graph-save report."""
+    replaced = data["replaced"]
+    out: dict[str, Any] = {k: data[k] for k in ("path", "file", "team", "server", "sha256", "reported_by") if k in data}
+    out.update({f"replaced_{k}" if not k.startswith("base") else k: v for k, v in replaced.items()})
+    return out
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -125,8 +163,16 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    serverapp.contents_manager.register_post_save_hook(post_save_hook)
+    manager = serverapp.contents_manager
+    manager.register_pre_save_hook(pre_save_hook)
+    manager.register_post_save_hook(post_save_hook)
     serverapp.log.info("brepflow: graph saves (*.bflow.json) are recorded in the hub's audit log")
+    if not isinstance(manager, GraphVersionsMixin):
+        serverapp.log.warning(
+            "brepflow: %s does not track graph versions: saves over a newer version are not audited "
+            "(use --ServerApp.contents_manager_class=brepflow_lab.hub.disk.QuotaContentsManager)",
+            type(manager).__name__,
+        )
 
 
 # -- hub side ---------------------------------------------------------------------------------------
@@ -188,8 +234,59 @@ def verify_graph_save(
         data["team"] = team
     if server:
         data["server"] = server
+    replaced = _checked_replacement(body.get("replaced"), actual)
+    if replaced is not None:
+        data["replaced"] = replaced
     data.update(reported_by="server", verified="sha256")
     return data
+
+
+def _is_sha(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _is_time(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _checked_replacement(replaced: Any, saved_sha: str) -> dict[str, Any] | None:
+    """The ``replaced`` part of a report, well-formed, or ``None`` (none reported, or the replaced
+    version is the saved content itself: nothing was lost). The replaced bytes are gone, so the
+    hub can only check the form here; :func:`replaced_version_origin` adds what its log knows."""
+    if replaced is None:
+        return None
+    if not isinstance(replaced, dict) or not _is_sha(replaced.get("sha256")) or not _is_time(replaced.get("modified")):
+        raise SaveRefused("replaced must be {sha256, modified, base_sha256, base_modified} of the version on disk", 400)
+    base_sha, base_time = replaced.get("base_sha256"), replaced.get("base_modified")
+    if not (base_sha is None or _is_sha(base_sha)) or not (base_time is None or _is_time(base_time)):
+        raise SaveRefused("replaced.base_sha256 / base_modified: the version this server last handed out, or null", 400)
+    if replaced["sha256"] == saved_sha or replaced["sha256"] == base_sha:
+        return None
+    return {
+        "sha256": replaced["sha256"],
+        "modified": replaced["modified"],
+        "base_sha256": base_sha,
+        "base_modified": base_time,
+    }
+
+
+def replaced_version_origin(file: str, sha256: str) -> dict[str, Any]:
+    """Who saved the version ``sha256`` of ``file`` and when, from the hub's own audit log
+    (the last ``graph_save`` of that content there), or ``{}`` when the log does not have it."""
+    try:
+        events = audit.read(kinds=["graph_save"]).events
+    except (FileNotFoundError, OSError):
+        return {}
+    for event in reversed(events):
+        if event.get("file") == file and event.get("sha256") == sha256:
+            return {"replaced_saved_by": event.get("user"), "replaced_saved_at": event.get("ts")}
+    return {}
 
 
 def hub_handlers() -> list[tuple[str, Any]]:
@@ -241,6 +338,9 @@ def hub_handlers() -> list[tuple[str, Any]]:
                 )
                 raise web.HTTPError(exc.status, str(exc)) from None
             event = audit.record("graph_save", user=user_name, **data)
+            if "replaced" in data:
+                origin = await asyncio.to_thread(replaced_version_origin, data["file"], data["replaced"]["sha256"])
+                audit.record("newer_version_replaced", user=user_name, **_replacement_event(data), **origin)
             self.set_status(201)
             self.write(json.dumps(event or {}))
 

@@ -401,10 +401,22 @@ class _Base(HubOAuthenticated, web.RequestHandler):
             return None
         return str(user["name"]) if isinstance(user, dict) and "name" in user else None
 
+    def accessed(self, team: str, **what: Any) -> None:
+        """What this request showed (a team's list, a graph, its model): ``viewer_access`` once answered."""
+        self._access = {"team": team, **what, "format": self.get_argument("format", "") or "html"}
+
     def on_finish(self) -> None:
-        """Refusals go to the hub's audit log: writes (405), teams one is not in (403), traversal."""
+        """Into the hub's audit log: who saw which team list, graph or model (``viewer_access``,
+        once answered), and refusals: writes (405), teams one is not in (403), traversal."""
         refused = getattr(self, "_refused", None)
         status = self.get_status()
+        access = getattr(self, "_access", None)
+        if access is not None and status == 200:
+            try:
+                audit.record("viewer_access", user=self._user_name(), **access, client=self.request.remote_ip)
+            except Exception:  # the audit never breaks an answer
+                logging.getLogger("brepflow-viewer").exception("could not record viewer_access")
+            return
         if isinstance(refused, TraversalRefused):
             kind = "traversal_refused"
         elif status == 405:
@@ -472,6 +484,7 @@ class TeamHandler(_Base):
     async def get(self, team: str) -> None:
         team_dir = await self.allowed_team(team)
         graphs = list_graphs(team_dir, self.config.max_graphs)
+        self.accessed(team, page="team", graphs=len(graphs))
         if self.get_argument("format", "") == "json":
             self.finish({"team": team, "graphs": graphs})
             return
@@ -511,6 +524,7 @@ class GraphHandler(_Base):
         except Exception as exc:
             raise web.HTTPError(422, f"{rel} is not a valid BrepFlow graph: {exc}") from None
         summary.update({"team": team, "path": rel, "sha256": _sha256(path), "bytes": path.stat().st_size})
+        self.accessed(team, page="graph", graph=rel, file=str(path), sha256=summary["sha256"])
         if self.get_argument("format", "") == "json":
             self.finish(summary)
             return
@@ -546,6 +560,7 @@ class ModelHandler(_Base):
             report = await self.settings["renderer"].render(path)
         except RenderError as exc:
             raise web.HTTPError(exc.status, str(exc)) from None
+        self.accessed(team, page="model", graph=rel, file=str(path), sha256=report["sha256"], part=part)
         if part is None:
             base = f"{self.config.prefix}teams/{quote(team)}/graphs/{quote(rel)}/model"
             parts = [{**p, "url": f"{base}/{p['file']}"} for p in report["parts"]]

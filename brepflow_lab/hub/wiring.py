@@ -294,6 +294,8 @@ def apply(c: Any, settings: Settings) -> None:
     if sp.notebook_dir:
         spawner.notebook_dir = sp.notebook_dir
     args = ["--ServerApp.jpserver_extensions=brepflow_lab.hub.server_ext=True"]
+    # every spawner kind: clear disk-quota errors, and the graph versions each server handed out
+    args.append("--ServerApp.contents_manager_class=brepflow_lab.hub.disk.QuotaContentsManager")
     if os.geteuid() == 0 and sp.kind in ("simple", "local"):
         args.append("--allow-root")  # these spawners run every server as the hub's user
     spawner.args = args + list(sp.args)
