@@ -50,6 +50,7 @@ import anywidget
 import traitlets
 
 from brepflow_lab.api import Graph
+from brepflow_lab.collab.replica import NotJoinedError, Replica
 from brepflow_lab.engine import (
     EvaluationFinished,
     EvaluationResult,
@@ -145,6 +146,7 @@ class Studio(anywidget.AnyWidget):
         autosave_delay: float = 1.0,
         debounce: float = 0.15,
         evaluate: bool = True,
+        collaborative: bool = False,
         **kwargs: Any,
     ) -> None:
         from brepflow_lab.kernel.tessellate import LODS
@@ -167,6 +169,8 @@ class Studio(anywidget.AnyWidget):
         self._doc: GraphDocument = graph.document  # the snapshot the Studio last saw
         self._graph_sent: GraphDocument | None = None
         self._history = History()
+        # a Studio tab on a shared document: the graph follows the room (brepflow_lab.collab.replica)
+        self._replica: Replica | None = Replica() if collaborative else None
         self._viewer = ViewerState()
         self._applying = False
         self._closed = True  # until everything below exists
@@ -254,6 +258,8 @@ class Studio(anywidget.AnyWidget):
         return self._model.path.name if self._model.path is not None else "untitled"
 
     def _is_dirty(self) -> bool:
+        if self._replica is not None:
+            return False  # the server's room saves the shared document
         if self._model.path is None:
             doc = self._model.document
             return bool(doc.nodes or doc.parameters)
@@ -283,6 +289,8 @@ class Studio(anywidget.AnyWidget):
         try:
             if kind == "edit":
                 self._on_edit(content)
+            elif kind == "y-update":
+                self._on_y_update(buffers)
             elif kind == "ready":
                 self._resend = True
                 self._loop.request("publish")
@@ -303,6 +311,18 @@ class Studio(anywidget.AnyWidget):
 
     def _on_edit(self, content: Mapping[str, Any]) -> None:
         seq = content.get("seq")
+        if self._replica is not None and not self._replica.joined:
+            self.send(
+                {
+                    "type": "ack",
+                    "seq": seq,
+                    "ok": False,
+                    "error": str(
+                        NotJoinedError("the Studio is still joining the shared document; try again in a moment")
+                    ),
+                }
+            )
+            return
         with self._lock:
             self._applying = True
             try:
@@ -321,6 +341,7 @@ class Studio(anywidget.AnyWidget):
             kind = change_kind(before, after)
             if kind != "none":
                 self._history.record(before)
+                self._share(after)
             self._doc = after
         self._push_graph()
         self.send({"type": "ack", "seq": seq, "ok": True})
@@ -371,6 +392,8 @@ class Studio(anywidget.AnyWidget):
                 return
             self._history.record(before)
             self._doc = after
+            if self._replica is not None and self._replica.joined:
+                self._share(after)
         self._loop.request("sync", _SYNC_DELAY)
         self._changed(kind, external=True)
 
@@ -419,8 +442,53 @@ class Studio(anywidget.AnyWidget):
         self._push_graph()
         self._changed(change_kind(before, doc), external=False)
 
+    # -- the shared document (collaborative Studio tabs; brepflow_lab.collab.replica) -------------
+    def _share(self, doc: GraphDocument) -> None:
+        """This person's edit into the shared document; the update goes to the room via the tab."""
+        if self._replica is None:
+            return
+        update = self._replica.commit(doc)
+        if update:
+            self.send({"type": "y-update"}, [update])
+
+    def _on_y_update(self, buffers: Any) -> None:
+        """Updates from the room (relayed by the tab): the graph follows the projection."""
+        if self._replica is None:
+            self.notify("error", "this Studio is not collaborative: ignored a shared-document update")
+            return
+        for buffer in buffers or ():
+            self._replica.receive(bytes(buffer))
+        if self._replica.joined:
+            self._follow(self._replica.document())
+
+    def _follow(self, doc: GraphDocument) -> None:
+        with self._lock:
+            before = self._doc
+            if doc == before:
+                return
+            self._applying = True
+            try:
+                self._model._set_document(doc)
+            finally:
+                self._applying = False
+            self._doc = doc
+        self._push_graph()
+        self._changed(change_kind(before, doc), external=True)
+
+    def _shared_step(self, redo: bool) -> bool:
+        assert self._replica is not None
+        update = self._replica.redo() if redo else self._replica.undo()
+        if update is None:
+            self.notify("info", f"nothing of yours to {'redo' if redo else 'undo'}")
+            return False
+        self.send({"type": "y-update"}, [update])
+        self._follow(self._replica.document())
+        return True
+
     def undo(self) -> bool:
         """Undo the last edit (browser or Python); False if there is nothing to undo."""
+        if self._replica is not None:
+            return self._shared_step(redo=False)
         with self._lock:
             doc = self._history.undo(self._model.document)
         if doc is None:
@@ -431,6 +499,8 @@ class Studio(anywidget.AnyWidget):
 
     def redo(self) -> bool:
         """Redo the last undone edit; False if there is nothing to redo."""
+        if self._replica is not None:
+            return self._shared_step(redo=True)
         with self._lock:
             doc = self._history.redo(self._model.document)
         if doc is None:
@@ -683,6 +753,9 @@ def open(path: str | os.PathLike[str], *, create: bool = False, document_mode: b
 
     ``document_mode=True`` is used by the JupyterLab document tab: JupyterLab owns the file
     (File → Save, the dirty indicator, revert), so the Studio never writes it itself.
+
+    ``collaborative=True`` (a document tab with real-time collaboration on): the graph follows
+    the server's shared document, relayed by the tab (:mod:`brepflow_lab.collab.replica`).
 
     ``create=True`` starts a new, empty graph when the file does not exist yet (it is
     written on the first edit). Other keyword arguments go to :class:`Studio`.

@@ -10,7 +10,14 @@
  *
  * The Studio itself (editor, viewer, inspector) is the anywidget module the kernel sends,
  * so the document tab and a notebook cell show exactly the same thing.
+ *
+ * Real-time collaboration: when jupyter-collaboration is installed (its
+ * `ICollaborativeContentProvider` is there), graph files open as the shared document type
+ * `bflow` (./collab/: the YDocument, the model factory, the relay to the kernel), so every
+ * Studio tab on a file shares one live document. Without it the tabs work as before, on the
+ * file; the console says which mode is on.
  */
+import { ICollaborativeContentProvider } from '@jupyter/collaborative-drive';
 import { IJupyterWidgetRegistry } from '@jupyter-widgets/base';
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
@@ -18,6 +25,8 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { GraphModelFactory, MODEL_NAME } from './collab/model';
+import { CONTENT_TYPE, YGraphDoc } from './collab/ydoc';
 import { StudioDocument, StudioFactory } from './document/factory';
 import { CommandIDs, FACTORY, FILE_EXTENSION, FILE_TYPE, PLUGIN_ID, brepflowIcon, emptyGraph } from './tokens';
 
@@ -26,7 +35,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Open BrepFlow graphs (.bflow.json) in the BrepFlow Lab Studio.',
   autoStart: true,
   requires: [IRenderMimeRegistry, IJupyterWidgetRegistry],
-  optional: [ILauncher, IMainMenu, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser],
+  optional: [ILauncher, IMainMenu, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, ICollaborativeContentProvider],
   activate: (
     app: JupyterFrontEnd,
     rendermime: IRenderMimeRegistry,
@@ -35,9 +44,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
     mainMenu: IMainMenu | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    fileBrowser: IDefaultFileBrowser | null
+    fileBrowser: IDefaultFileBrowser | null,
+    collaboration: ICollaborativeContentProvider | null
   ) => {
     const { commands, docRegistry, serviceManager } = app;
+
+    let collaborative = false;
+    if (collaboration && collaboration.sharedModelFactory.collaborative) {
+      collaboration.sharedModelFactory.registerDocumentFactory(CONTENT_TYPE, () => new YGraphDoc() as any);
+      docRegistry.addModelFactory(new GraphModelFactory());
+      collaborative = collaboration.sharedModelFactory.documentFactories.has(CONTENT_TYPE);
+      if (!collaborative) {
+        console.error('BrepFlow Lab: the shared graph document type could not be registered; Studio tabs edit the file alone');
+      } else {
+        console.info('BrepFlow Lab: real-time collaboration is on; Studio tabs on one file share one document');
+      }
+    } else {
+      console.info('BrepFlow Lab: real-time collaboration is off (jupyter-collaboration is not installed)');
+    }
 
     docRegistry.addFileType({
       name: FILE_TYPE,
@@ -55,7 +79,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         label: 'BrepFlow Studio',
         fileTypes: [FILE_TYPE],
         defaultFor: [FILE_TYPE],
-        modelName: 'text',
+        modelName: collaborative ? MODEL_NAME : 'text',
         preferKernel: true,
         canStartKernel: true,
         shutdownOnClose: true,
@@ -63,6 +87,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       rendermime
     );
+    if (collaborative) {
+      // the document manager asks this content provider (jupyter-collaboration's) for the model
+      factory.contentProviderId = 'rtc';
+    }
     docRegistry.addWidgetFactory(factory);
 
     const tracker = new WidgetTracker<StudioDocument>({ namespace: 'brepflow-studio' });

@@ -41,14 +41,14 @@ export function emptyGraph(): string {
  * is this document's own, with one front-end: browser edits need no echo back
  * (`JUPYTER_WIDGETS_ECHO`, read when ipywidgets is first imported).
  */
-export function openCode(fileName: string): string {
+export function openCode(fileName: string, collaborative = false): string {
   return [
     "__import__('os').environ.setdefault('JUPYTER_WIDGETS_ECHO', '0')",
     'from brepflow_lab.widgets import open as _brepflow_open',
     'from IPython.display import display as _brepflow_display',
     "if '_brepflow_studio' in globals():",
     '    _brepflow_studio.close()',
-    `_brepflow_studio = _brepflow_open(${JSON.stringify(fileName)}, document_mode=True)`,
+    `_brepflow_studio = _brepflow_open(${JSON.stringify(fileName)}, document_mode=True${collaborative ? ', collaborative=True' : ''})`,
     '_brepflow_display(_brepflow_studio)'
   ].join('\n');
 }

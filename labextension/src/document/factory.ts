@@ -33,6 +33,8 @@ export class StudioFactory extends ABCWidgetFactory<StudioDocument, DocumentRegi
       ...preference,
       language: preference.name ? preference.language : 'python',
       shouldStart: true,
+      // its own kernel per tab: two tabs on one file must not share (and close) one Studio
+      shouldReuse: false,
       canStart: true,
       autoStartDefault: true,
       shutdownOnDispose: true

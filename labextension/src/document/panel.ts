@@ -16,6 +16,17 @@
  * writer. When the file changes on disk by other means (Revert, reload), the Studio is
  * reopened from the file. Errors (a kernel without brepflow-lab, an invalid file) show in
  * the panel, with the traceback.
+ *
+ * With real-time collaboration (jupyter-collaboration installed; the document model is then a
+ * shared {@link GraphModel}), the room on the server is the source of truth and saves the file:
+ * the panel writes nothing into the model and never reopens on file changes. Instead it opens
+ * the Studio with `collaborative=True` and relays Y updates between the room's document and the
+ * kernel's replica ({@link YRelay}; the design is in brepflow_lab/collab/replica.py). Each tab
+ * has its own kernel (the factory sets `shouldReuse: false`): two tabs on one file used to share
+ * the file's kernel session, and the second tab's open call closed the first tab's Studio —
+ * the blank tab of issue 13. If the server's room is not a graph (brepflow-lab's `bflow`
+ * jupyter_ydoc entry point missing from the server's environment), the tab says so and the
+ * Studio does not open.
  */
 import { registerWidgetManager } from '@jupyter-widgets/jupyterlab-manager';
 import { PathExt } from '@jupyterlab/coreutils';
@@ -25,6 +36,8 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Kernel } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { PanelLayout, Widget } from '@lumino/widgets';
+import { isGraphModel } from '../collab/model';
+import { IWidgetModel, YRelay } from '../collab/relay';
 import { openCode } from '../tokens';
 
 export const GRAPH_EVENT = 'brepflow-lab:graph';
@@ -101,6 +114,7 @@ export class StudioPanel extends Widget {
   private _restarting = false;
   private _opening: Promise<void> | null = null;
   private _kernel: Kernel.IKernelConnection | null = null;
+  private _relay: YRelay | null = null;
 
   constructor(options: { context: DocumentRegistry.Context; rendermime: IRenderMimeRegistry }) {
     super();
@@ -140,6 +154,8 @@ export class StudioPanel extends Widget {
     }
     this.node.removeEventListener(GRAPH_EVENT, this._onGraph as EventListener);
     this.node.removeEventListener(SAVE_EVENT, this._onSaveRequest);
+    this._relay?.dispose();
+    this._relay = null;
     this._manager?.dispose();
     this._manager = null;
     this._output.dispose();
@@ -163,6 +179,16 @@ export class StudioPanel extends Widget {
       return;
     }
     if (this.isDisposed) {
+      return;
+    }
+    const model = this._context.model;
+    if (isGraphModel(model) && !model.sharedModel.loaded) {
+      const text =
+        'This file was not loaded as a shared BrepFlow graph: the Jupyter server has no `bflow` document ' +
+        'type (brepflow-lab’s jupyter_ydoc entry point is missing from the environment the server runs in). ' +
+        'Install brepflow-lab there and restart the server; the Studio stays closed so nothing is lost.';
+      console.error(`BrepFlow Lab: ${text}`);
+      this._setStatus(text, 'error');
       return;
     }
     this._lastText = this._context.model.toString();
@@ -253,7 +279,10 @@ export class StudioPanel extends Widget {
       }
       this._setStatus('Opening the Studio…');
       this._outputModel.clear();
-      const code = openCode(PathExt.basename(this._context.localPath));
+      const collaborative = isGraphModel(this._context.model);
+      this._relay?.dispose();
+      this._relay = null;
+      const code = openCode(PathExt.basename(this._context.localPath), collaborative);
       try {
         // like OutputArea.execute, but the Studio is not kept in the kernel's Out history
         const future = session.session.kernel.requestExecute({ code, stop_on_error: true, store_history: false });
@@ -266,6 +295,9 @@ export class StudioPanel extends Widget {
           this._setStatus('The Studio could not open this file: the error is shown below.', 'error');
           return;
         }
+        if (collaborative) {
+          await this._attachRelay();
+        }
         this._setStatus('');
       } catch (error) {
         this._setStatus(`The Studio could not start: ${(error as Error).message}`, 'error');
@@ -277,9 +309,35 @@ export class StudioPanel extends Widget {
     return this._opening;
   }
 
+  /** Connect the Studio's kernel replica to the room's shared document. */
+  private async _attachRelay(): Promise<void> {
+    const model = this._context.model;
+    if (!isGraphModel(model)) {
+      return;
+    }
+    let modelId: string | undefined;
+    for (let i = 0; i < this._outputModel.length; i++) {
+      const view = this._outputModel.get(i).data[WIDGET_VIEW_MIMETYPE] as { model_id?: string } | undefined;
+      modelId = view?.model_id ?? modelId;
+    }
+    const renderer = this._rendermime.createRenderer(WIDGET_VIEW_MIMETYPE) as any;
+    const manager = await renderer?._manager?.promise;
+    renderer?.dispose?.();
+    if (!modelId || !manager) {
+      throw new Error('the Studio widget was not found, so it cannot join the shared document');
+    }
+    const widget = (await manager.get_model(modelId)) as IWidgetModel;
+    if (!this.isDisposed) {
+      this._relay = new YRelay(model.sharedModel, widget);
+    }
+  }
+
   /** The Studio's graph changed: mirror it into the document (dirty unless equal to it). */
   private _onGraph = (event: CustomEvent<{ graph: JSONish }>): void => {
     event.stopPropagation();
+    if (isGraphModel(this._context.model)) {
+      return; // the shared document follows the kernel's replica (YRelay), not this event
+    }
     const graph = event.detail?.graph;
     if (!graph || typeof graph !== 'object') {
       return;
@@ -313,6 +371,9 @@ export class StudioPanel extends Widget {
   }
 
   private _onFileChanged(): void {
+    if (isGraphModel(this._context.model)) {
+      return; // the room merges changes on disk; the relay brings them to the Studio
+    }
     if (this._saving || this._lastText === null) {
       return;
     }
