@@ -344,6 +344,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
         f"--ServerApp.root_dir={folder.resolve()}",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={args.port}",
+        # says in the server log whether graph files are shared live (brepflow_lab/collab/server.py)
+        "--ServerApp.jpserver_extensions=brepflow_lab.collab.server=True",
     ]
     if (folder / "notebooks").is_dir():  # the project checkout: land in the design notebooks
         command.append("--LabApp.default_url=/lab/tree/notebooks")
