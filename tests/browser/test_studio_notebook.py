@@ -104,7 +104,7 @@ def test_editor_shows_three_typed_nodes_and_the_viewer_shows_the_model(session: 
     assert sorted(nodes.evaluate_all("els => els.map(e => e.dataset.id)")) == ["box", "fillet", "shell"]
     # typed, coloured ports with ARIA labels; status badges with compute times
     port = h.handle(page, "shell", "target", "shape")
-    assert port.get_attribute("aria-label") == "input shape (Solid)"
+    assert port.get_attribute("aria-label") == "input shape of Shell 'shell' (Solid)"
     assert port.get_attribute("data-port-type") == "Solid"
     assert "background" in (port.get_attribute("style") or "")
     for node_id in ("box", "shell", "fillet"):

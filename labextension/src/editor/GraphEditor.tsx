@@ -32,12 +32,16 @@ import type { EditOp, GraphJSON, GraphNodeJSON, JSONValue, NodeSpecJSON, XY } fr
 import { useStudio, useTrait } from '../widget/hooks';
 import { togglePreview } from '../widget/preview';
 import { EditorActionsContext, UnitsContext, type EditorActions } from './actions';
+import { ConnectMenu, type ConnectCandidate } from './ConnectMenu';
 import {
   createsCycle,
   edgeId,
   graphToEdges,
   graphToNodes,
+  linkName,
   newNodeId,
+  nodeLabel,
+  portName,
   refsOf,
   type StudioFlowEdge,
   type StudioFlowNode
@@ -113,6 +117,40 @@ function GraphMiniMap() {
   );
 }
 
+/** A port the keyboard connect list was opened on. */
+interface ConnectStart {
+  nodeId: string;
+  socket: string;
+  kind: 'in' | 'out';
+  /** the focused port: focus goes back to it */
+  anchor: HTMLElement;
+  /** where the list shows, in px inside the editor */
+  position: { left: number; top: number };
+}
+
+interface LinkCandidate extends ConnectCandidate {
+  connection: { source: string; sourceHandle: string; target: string; targetHandle: string };
+}
+
+/** React Flow's built-in descriptions and labels, in the Studio's words. */
+const ARIA_LABELS = {
+  'node.a11yDescription.default':
+    'Press Enter or Space to select the node; arrow keys move it, Delete removes it. Tab on to its ports: Enter on a port lists what it can connect to.',
+  'node.a11yDescription.keyboardDisabled': 'Tab to a port and press Enter to list what it can connect to.',
+  'edge.a11yDescription.default': 'Press Delete to remove this link, Enter or Space to select it.',
+  'controls.ariaLabel': 'Zoom controls',
+  'controls.zoomIn.ariaLabel': 'Zoom in',
+  'controls.zoomOut.ariaLabel': 'Zoom out',
+  'minimap.ariaLabel': 'Mini map of the graph'
+};
+
+/** The connect list's size (style/studio.css .bfl-connect), to keep it inside the editor. */
+const CONNECT_MENU_PX = { width: 300, height: 240 };
+
+function escapeSelector(text: string): string {
+  return typeof CSS !== 'undefined' && CSS.escape ? CSS.escape(text) : text.replace(/["\\]/g, '\\$&');
+}
+
 export interface GraphEditorProps {
   dark: boolean;
   paletteOpen: boolean;
@@ -154,6 +192,9 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
   /** Fit again when the size changes, until the user pans or zooms (see fit.ts). */
   const autoFit = useRef(true);
   const fitFrame = useRef(0);
+  const [connecting, setConnecting] = useState<ConnectStart | null>(null);
+  /** said politely to screen readers: links made and removed by keyboard */
+  const [announcement, setAnnouncement] = useState('');
 
   // -- fitting at a readable zoom ---------------------------------------------------------
   const fit = useCallback(
@@ -288,7 +329,21 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
         void commit([{ op: 'set_param', id, name, value }]);
       },
       isShown: (id: string) => ui.meshes.get(id)?.visible ?? false,
-      togglePreview: (id: string) => togglePreview(studio, ui, id)
+      togglePreview: (id: string) => togglePreview(studio, ui, id),
+      startConnect: (nodeId: string, socket: string, kind: 'in' | 'out', anchor: HTMLElement) => {
+        const box = wrapper.current?.getBoundingClientRect();
+        const at = anchor.getBoundingClientRect();
+        let position = { left: 8, top: 8 };
+        if (box) {
+          const left =
+            kind === 'out' ? at.right - box.left + 8 : at.left - box.left - CONNECT_MENU_PX.width - 8;
+          position = {
+            left: Math.max(4, Math.min(box.width - CONNECT_MENU_PX.width - 4, left)),
+            top: Math.max(4, Math.min(box.height - CONNECT_MENU_PX.height - 4, at.top - box.top - 12))
+          };
+        }
+        setConnecting({ nodeId, socket, kind, anchor, position });
+      }
     }),
     [commit, studio, ui]
   );
@@ -394,12 +449,109 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
           targetHandle: c.targetHandle,
           data: { type: outType, pending: true },
           style: { stroke: portColor(outType), strokeDasharray: '6 4' },
-          ariaLabel: `link from ${c.source}.${c.sourceHandle} to ${c.target}.${c.targetHandle} (${outType})`
+          ariaLabel: linkName(c.source, c.sourceHandle ?? '', c.target, c.targetHandle ?? '', outType)
         }
       ]);
       void commit(ops);
     },
     [checkConnection, commit, ui]
+  );
+
+  // -- connecting by keyboard: the list of ports a focused port may be linked to ------------
+  const connectList = useMemo(() => {
+    if (!connecting) {
+      return null;
+    }
+    const from = graph.nodes.find(n => n.id === connecting.nodeId);
+    if (!from) {
+      return null;
+    }
+    const out = connecting.kind === 'out';
+    const fromSpec = specs.get(from.type);
+    const fromPort = (out ? fromSpec?.outputs : fromSpec?.inputs)?.find(p => p.name === connecting.socket);
+    const fromType = `${fromPort?.type ?? 'Any'}${fromPort?.multiple ? ', many' : ''}`;
+    const title = portName(connecting.kind, connecting.socket, nodeLabel(from, fromSpec), from.id, fromType);
+    const candidates: LinkCandidate[] = [];
+    for (const other of graph.nodes) {
+      if (other.id === from.id) {
+        continue;
+      }
+      const spec = specs.get(other.type);
+      for (const port of (out ? spec?.inputs : spec?.outputs) ?? []) {
+        const connection = out
+          ? { source: from.id, sourceHandle: connecting.socket, target: other.id, targetHandle: port.name }
+          : { source: other.id, sourceHandle: port.name, target: from.id, targetHandle: connecting.socket };
+        // the same check a mouse connection goes through (port types, duplicates, cycles)
+        if (checkConnection(connection) !== null) {
+          continue;
+        }
+        const target = out ? other : from;
+        const inputSpec = specs.get(target.type)?.inputs.find(i => i.name === connection.targetHandle);
+        const replaced = inputSpec?.multiple ? [] : refsOf(target.inputs?.[connection.targetHandle]);
+        const label = nodeLabel(other, spec);
+        candidates.push({
+          key: edgeId(connection.source, connection.sourceHandle, connection.target, connection.targetHandle),
+          name: portName(out ? 'in' : 'out', port.name, label, other.id, `${port.type}${port.multiple ? ', many' : ''}`),
+          note: replaced.length
+            ? `replaces the link from ${replaced.map(r => `${r.nodeId}.${r.socketId}`).join(', ')}`
+            : undefined,
+          search: `${other.id} ${label} ${other.type} ${port.name} ${port.type}`.toLowerCase(),
+          connection
+        });
+      }
+    }
+    const empty = `No ${out ? 'input' : 'output'} in this graph takes a link ${out ? 'from' : 'to'} ${title}.`;
+    return { title, candidates, empty };
+  }, [connecting, graph, specs, checkConnection]);
+
+  const closeConnect = useCallback(
+    (restoreFocus: boolean) => {
+      const start = connecting;
+      setConnecting(null);
+      if (restoreFocus && start) {
+        const port =
+          start.anchor.isConnected
+            ? start.anchor
+            : wrapper.current?.querySelector<HTMLElement>(
+                `.react-flow__node[data-id="${escapeSelector(start.nodeId)}"] .react-flow__handle.${
+                  start.kind === 'in' ? 'target' : 'source'
+                }[data-handleid="${escapeSelector(start.socket)}"]`
+              );
+        port?.focus();
+      }
+    },
+    [connecting]
+  );
+
+  const pickConnection = useCallback(
+    (candidate: LinkCandidate) => {
+      const c = candidate.connection;
+      onConnect(c);
+      setAnnouncement(`Connected ${c.source}.${c.sourceHandle} to ${c.target}.${c.targetHandle}.`);
+      closeConnect(true);
+    },
+    [onConnect, closeConnect]
+  );
+
+  /** Delete on a focused link removes it; focus moves to the input it fed. */
+  const deleteFocusedLink = useCallback(
+    (element: Element) => {
+      const id = element.getAttribute('data-id');
+      const edge = edges.find(e => e.id === id);
+      if (!edge) {
+        return false;
+      }
+      const input = wrapper.current?.querySelector<HTMLElement>(
+        `.react-flow__node[data-id="${escapeSelector(edge.target)}"] .react-flow__handle.target[data-handleid="${escapeSelector(
+          edge.targetHandle ?? ''
+        )}"]`
+      );
+      (input ?? wrapper.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${escapeSelector(edge.target)}"]`))?.focus();
+      void rf.deleteElements({ edges: [edge] });
+      setAnnouncement(`Removed the ${linkName(edge.source, edge.sourceHandle ?? '', edge.target, edge.targetHandle ?? '', edge.data?.type ?? 'Any')}.`);
+      return true;
+    },
+    [edges, rf]
   );
 
   const onDelete = useCallback(
@@ -591,6 +743,8 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
       } else if (!mod && (key === '/' || (key === 'n' && !event.shiftKey))) {
         setPaletteOpen(true);
         window.setTimeout(() => searchRef.current?.focus(), 0);
+      } else if ((key === 'delete' || key === 'backspace') && !mod && (event.target as Element).closest?.('.react-flow__edge')) {
+        handled = deleteFocusedLink((event.target as Element).closest('.react-flow__edge')!);
       } else if (key === 'escape') {
         setNodes(prev => prev.map(n => (n.selected ? { ...n, selected: false } : n)));
         setEdges(prev => prev.map(e => (e.selected ? { ...e, selected: false } : e)));
@@ -607,7 +761,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
         event.stopPropagation();
       }
     },
-    [copySelection, deleteSelection, paste, fitNow, sendMoves, setPaletteOpen]
+    [copySelection, deleteSelection, deleteFocusedLink, paste, fitNow, sendMoves, setPaletteOpen]
   );
 
   const onDragOver = useCallback((event: DragEvent) => {
@@ -652,6 +806,19 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
               onClose={() => setPaletteOpen(false)}
             />
           ) : null}
+          {connecting && connectList ? (
+            <ConnectMenu
+              title={connectList.title}
+              candidates={connectList.candidates}
+              empty={connectList.empty}
+              position={connecting.position}
+              onPick={pickConnection}
+              onClose={closeConnect}
+            />
+          ) : null}
+          <div className="bfl-visually-hidden" role="status" aria-live="polite">
+            {announcement}
+          </div>
           <div className="bfl-editor__canvas" ref={canvasRef} onDragOver={onDragOver} onDrop={onDrop}>
             <ReactFlow<StudioFlowNode, StudioFlowEdge>
               nodes={nodes}
@@ -677,7 +844,7 @@ function EditorInner({ dark, paletteOpen, setPaletteOpen }: GraphEditorProps) {
               connectionRadius={24}
               attributionPosition="top-right"
               zoomOnDoubleClick={false}
-              ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter or Space to select a node. Arrow keys move it, Delete removes it.' }}
+              ariaLabelConfig={ARIA_LABELS}
             >
               <Background gap={24} />
               <Controls

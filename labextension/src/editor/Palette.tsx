@@ -2,7 +2,7 @@
  * The node palette: the catalogue grouped by category, filtered as you type. Enter adds the
  * first match at the centre of the view; items can also be clicked or dragged onto the canvas.
  */
-import { useMemo, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useId, useMemo, useState, type KeyboardEvent, type RefObject } from 'react';
 import type { NodeSpecJSON } from '../protocol';
 import { categoryColor } from './ports';
 
@@ -25,6 +25,7 @@ export function Palette({
   onClose: () => void;
 }) {
   const [query, setQuery] = useState('');
+  const listId = useId();
   const filtered = useMemo(() => {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     return catalogue.filter(s => matches(s, words)).sort((a, b) => a.type.localeCompare(b.type));
@@ -67,16 +68,19 @@ export function Palette({
           onKeyDown={onKeyDown}
         />
       </div>
-      <div className="bfl-palette__list" role="list">
+      <div className="bfl-palette__list">
         {groups.map(([category, specs]) => (
-          <div key={category} className="bfl-palette__group" role="group" aria-label={category}>
-            <div className="bfl-palette__category" style={{ borderColor: categoryColor(category) }}>
+          <div key={category} className="bfl-palette__group" role="group" aria-labelledby={`${listId}-${category}`}>
+            <div
+              className="bfl-palette__category"
+              id={`${listId}-${category}`}
+              style={{ borderColor: categoryColor(category) }}
+            >
               {category}
             </div>
             {specs.map(spec => (
               <button
                 type="button"
-                role="listitem"
                 key={spec.type}
                 className="bfl-palette__item"
                 title={`${spec.type}\n${spec.description}`}

@@ -9,7 +9,7 @@ import type { JSONValue, NodeStatus, ParamSpecJSON, PortSpecJSON } from '../prot
 import { formatSeconds, formatValue, isExpression, parseTyped, statusTitle } from '../widget/format';
 import { useMeshShown, useNodeStatus } from '../widget/hooks';
 import { UnitsContext, useEditorActions } from './actions';
-import { refsOf, type StudioFlowNode } from './convert';
+import { nodeLabel, portName, refsOf, type StudioFlowNode } from './convert';
 import { SHAPE_TYPES, categoryColor, portColor } from './ports';
 
 const INLINE_PARAMS = 4;
@@ -26,22 +26,39 @@ function StatusBadge({ status }: { status: NodeStatus | undefined }) {
   );
 }
 
-function Port({ port, kind }: { port: PortSpecJSON; kind: 'in' | 'out' }) {
+function Port({ port, kind, nodeId, owner }: { port: PortSpecJSON; kind: 'in' | 'out'; nodeId: string; owner: string }) {
+  const actions = useEditorActions();
   const color = portColor(port.type);
-  const label = `${kind === 'in' ? 'input' : 'output'} ${port.name} (${port.type}${port.multiple ? ', many' : ''})`;
+  const type = `${port.type}${port.multiple ? ', many' : ''}`;
+  const name = portName(kind, port.name, owner, nodeId, type);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    // Enter or Space on a focused port: pick what to connect it to from a list
+    if ((event.key === 'Enter' || event.key === ' ') && !event.repeat) {
+      event.preventDefault();
+      event.stopPropagation();
+      actions.startConnect(nodeId, port.name, kind, event.currentTarget);
+    }
+  };
   return (
-    <div className={`bfl-port bfl-port--${kind}`} title={port.help ? `${label}: ${port.help}` : label}>
+    <div className={`bfl-port bfl-port--${kind}`} title={port.help ? `${name}: ${port.help}` : name}>
       <Handle
         type={kind === 'in' ? 'target' : 'source'}
         position={kind === 'in' ? Position.Left : Position.Right}
         id={port.name}
         className={`bfl-handle${port.multiple ? ' bfl-handle--multiple' : ''}`}
         style={{ background: color, borderColor: color }}
-        aria-label={label}
+        role="button"
+        tabIndex={0}
+        aria-label={name}
+        aria-haspopup="dialog"
+        aria-keyshortcuts="Enter"
+        onKeyDown={onKeyDown}
         data-port-type={port.type}
       />
-      <span className="bfl-port__name">{port.name}</span>
-      <span className="bfl-port__type" style={{ color }}>
+      <span className="bfl-port__name" aria-hidden="true">
+        {port.name}
+      </span>
+      <span className="bfl-port__type" style={{ color }} aria-hidden="true">
         {port.type}
         {port.multiple ? '[]' : ''}
       </span>
@@ -152,7 +169,7 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
   const units = useContext(UnitsContext);
   const { node, spec } = data;
   const category = spec?.category ?? node.type.split('::')[0];
-  const label = node.label || spec?.label || node.type.split('::').pop() || node.type;
+  const label = nodeLabel(node, spec);
   const inputs: PortSpecJSON[] =
     spec?.inputs ??
     Object.keys(node.inputs ?? {}).map(name => ({ name, type: 'Any', multiple: refsOf(node.inputs?.[name]).length > 1, help: '' }));
@@ -184,12 +201,12 @@ function StudioNodeView({ id, data, selected }: NodeProps<StudioFlowNode>) {
       <div className="bfl-node__ports">
         <div className="bfl-node__inputs">
           {inputs.map(p => (
-            <Port key={p.name} port={p} kind="in" />
+            <Port key={p.name} port={p} kind="in" nodeId={id} owner={label} />
           ))}
         </div>
         <div className="bfl-node__outputs">
           {outputs.map(p => (
-            <Port key={p.name} port={p} kind="out" />
+            <Port key={p.name} port={p} kind="out" nodeId={id} owner={label} />
           ))}
         </div>
       </div>

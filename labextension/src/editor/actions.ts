@@ -7,6 +7,8 @@ export interface EditorActions {
   togglePreview(nodeId: string): void;
   /** shown in the viewer right now? */
   isShown(nodeId: string): boolean;
+  /** open the keyboard connect list for a port (`anchor`: the focused port, focus returns there) */
+  startConnect(nodeId: string, socket: string, kind: 'in' | 'out', anchor: HTMLElement): void;
 }
 
 export const EditorActionsContext = createContext<EditorActions | null>(null);

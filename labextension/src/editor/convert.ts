@@ -33,6 +33,26 @@ export function refsOf(value: SocketRef | SocketRef[] | undefined): SocketRef[] 
   return Array.isArray(value) ? value : [value];
 }
 
+/** What a node is called on screen: its label, else its type's label, else the type's last part. */
+export function nodeLabel(node: GraphNodeJSON, spec: NodeSpecJSON | undefined): string {
+  return node.label || spec?.label || node.type.split('::').pop() || node.type;
+}
+
+/** The accessible name of a node: "Box 'base' (Solid::Box)". */
+export function nodeName(node: GraphNodeJSON, spec: NodeSpecJSON | undefined): string {
+  return `${nodeLabel(node, spec)} '${node.id}' (${node.type})`;
+}
+
+/** The accessible name of a port: "output shape of Box 'base' (Solid)". */
+export function portName(kind: 'in' | 'out', socket: string, label: string, nodeId: string, type: string): string {
+  return `${kind === 'in' ? 'input' : 'output'} ${socket} of ${label} '${nodeId}' (${type})`;
+}
+
+/** The accessible name of a link: "link from base.shape to shell.shape (Solid)". */
+export function linkName(source: string, sourceHandle: string, target: string, targetHandle: string, type: string): string {
+  return `link from ${source}.${sourceHandle} to ${target}.${targetHandle} (${type})`;
+}
+
 function dataKey(node: GraphNodeJSON, spec: NodeSpecJSON | undefined): string {
   const { position: _position, ...rest } = node;
   return JSON.stringify(rest) + '|' + (spec ? `${spec.type}@${spec.version}` : '?');
@@ -62,7 +82,6 @@ export function graphToNodes(
       return prev;
     }
     const data: StudioNodeData = prev && prev.data.key === key ? prev.data : { node: n, spec, key };
-    const label = n.label || spec?.label || n.type.split('::').pop() || n.type;
     const node: StudioFlowNode = {
       id: n.id,
       type: 'studio',
@@ -71,7 +90,7 @@ export function graphToNodes(
       // a size before the first render, so fit-view and culling place unseen nodes right
       initialWidth: 200,
       initialHeight: estimatedHeight(n, spec),
-      ariaLabel: `${label} node (${n.type}), id ${n.id}`,
+      ariaLabel: nodeName(n, spec),
       selected: prev?.selected ?? false,
       dragging: prev?.dragging
     };
@@ -118,7 +137,7 @@ export function graphToEdges(
           targetHandle: input,
           data: { type },
           style: { stroke: portColor(type) },
-          ariaLabel: `link from ${ref.nodeId}.${ref.socketId} to ${n.id}.${input} (${type})`,
+          ariaLabel: linkName(ref.nodeId, ref.socketId, n.id, input, type),
           selected: prev?.selected ?? false
         });
       }
