@@ -33,7 +33,7 @@ from typing import Any
 
 from brepflow_lab.core.errors import ErrorCode
 from brepflow_lab.kernel import cq
-from brepflow_lab.kernel.checks import is_inside_out, is_valid
+from brepflow_lab.kernel.checks import is_inside_out, is_valid, vouch
 from brepflow_lab.kernel.context import KernelContext
 from brepflow_lab.kernel.curves import Vec3, face_inradius, occ_errors, profile_faces, profile_section, unit_vector
 from brepflow_lab.kernel.part import shape_of
@@ -189,11 +189,16 @@ def extrude(ctx: KernelContext, profile: Any, direction: Vec3, distance: float, 
     faces = profile_faces(ctx, profile, verb="extrude")
     vec = m.Vector(*unit) * distance
     solids = []
+    known_valid = True  # every solid is valid by construction or was checked here
+    known_outward = True  # ... and is a prism OCCT orients outwards by construction
     for face in faces:
         if abs(draft) < 1e-9:
             with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not extrude the profile by {distance:g}"):
                 solids.append(BRepPrimAPI_MakePrism(face.wrapped, vec.wrapped, True).Shape())
+            if not _sound_prism(face, m.Vector(*unit), distance, ctx.tolerance):
+                known_valid = known_outward = False
             continue
+        known_outward = False  # LocOpe_DPrism: validity is checked below, orientation by the output check
         normal = face.normalAt()
         cosine = normal.dot(m.Vector(*unit))
         if abs(abs(cosine) - 1.0) > 1e-6:
@@ -242,7 +247,26 @@ def extrude(ctx: KernelContext, profile: Any, direction: Vec3, distance: float, 
                 hint=f"reduce the draft, or extrude at most {reach:.4g} with this draft",
             )
         solids.append(solid)
-    return _result(solids)
+    result = _result(solids)
+    if known_valid:
+        vouch(result, valid=True, inside_out=False if known_outward else None)
+    return result
+
+
+def _sound_prism(face: Any, unit: Any, distance: float, tolerance: float) -> bool:
+    """A straight prism of ``face`` along ``unit`` × ``distance`` is valid and oriented outwards
+    by construction (``BRepSweep_Prism``): true for a valid planar face swept across its plane.
+
+    The face is valid: :func:`profile_faces` checked the faces it made, and a face passed in
+    is checked here (remembered: the upstream node's output check usually did it). A prism
+    less than the model tolerance high (a direction within the face's plane gives a flat,
+    inside-out solid) is not vouched for: the output check runs and reports it."""
+    try:
+        if face.geomType() != "PLANE" or not is_valid(face):
+            return False
+        return abs(face.normalAt().dot(unit)) * distance > max(tolerance, 1e-7)
+    except Exception:
+        return False
 
 
 def _check_draft(ctx: KernelContext, face: Any, distance: float, draft: float) -> None:
@@ -481,21 +505,20 @@ def _check_path(ctx: KernelContext, path: Any, twist: float, scale: float) -> No
                 hint="round the path's corners (Sketch::Fillet2D) or use a Sketch::Spline path; "
                 "with twist 0 and scale 1 a path with corners is swept with mitred corners",
             )
+    import numpy as np
     from OCP.BRepAdaptor import BRepAdaptor_CompCurve
     from OCP.gp import gp_Pnt, gp_Vec
 
-    m = cq()
     adaptor = BRepAdaptor_CompCurve(path.wrapped)
     first, last = adaptor.FirstParameter(), adaptor.LastParameter()
     samples = 256
     points: list[Vec3] = []
-    tangents: list[tuple[Vec3, Any]] = []  # (position, unit tangent)
+    derivatives: list[Vec3] = []
     for i in range(samples + 1):
         p, d1 = gp_Pnt(), gp_Vec()
         adaptor.D1(first + (last - first) * i / samples, p, d1)
         points.append((p.X(), p.Y(), p.Z()))
-        if d1.Magnitude() > 1e-12:  # a cusp has no tangent; the neighbouring samples show the fold
-            tangents.append((points[-1], m.Vector(d1).normalized()))
+        derivatives.append((d1.X(), d1.Y(), d1.Z()))
     if closed and len(points) > 2 and _spread_off_line(points) < ctx.tolerance:
         raise ctx.error(
             ErrorCode.GEOM_SWEEP_FAIL,
@@ -503,12 +526,21 @@ def _check_path(ctx: KernelContext, path: Any, twist: float, scale: float) -> No
             "area, so the swept solid would overlap itself",
             hint="use a path that does not retrace itself (e.g. move a point of the spline off the line)",
         )
-    pairs = list(itertools.pairwise(tangents))
-    if closed and len(tangents) > 1:
-        pairs.append((tangents[-1], tangents[0]))
-    for (where, d1), (_, d2) in pairs:
-        if d1.dot(d2) < _FOLD_COSINE:
-            turn = math.degrees(math.acos(max(-1.0, min(1.0, d1.dot(d2)))))
+    d1s = np.asarray(derivatives)
+    norms = np.linalg.norm(d1s, axis=1)
+    keep = np.flatnonzero(norms > 1e-12)  # a cusp has no tangent; the neighbouring samples show the fold
+    if len(keep) < 2:
+        return
+    tangents = d1s[keep] / norms[keep][:, None]
+    starts = list(keep[:-1])
+    cosines = list(np.einsum("ij,ij->i", tangents[:-1], tangents[1:]))
+    if closed:
+        starts.append(keep[-1])
+        cosines.append(float(tangents[-1] @ tangents[0]))
+    for where_index, cosine in zip(starts, cosines, strict=True):
+        if cosine < _FOLD_COSINE:
+            where = points[where_index]
+            turn = math.degrees(math.acos(max(-1.0, min(1.0, float(cosine)))))
             raise ctx.error(
                 ErrorCode.GEOM_SWEEP_FAIL,
                 f"the path turns back on itself by {turn:.1f}° near ({where[0]:.4g}, {where[1]:.4g}, "
@@ -556,20 +588,38 @@ def _spread_off_line(points: Sequence[Vec3]) -> float:
     return float(np.sqrt((off * off).sum(axis=1)).max())
 
 
+def _length_parameters(adaptor: Any, count: int) -> list[float]:
+    """Curve parameters at arc lengths 0, 1/count, ..., 1 of ``adaptor``'s length (what cadquery's
+    ``positionAt`` / ``curvatureAt`` compute per call, with a new adaptor and length each time)."""
+    from OCP.GCPnts import GCPnts_AbscissaPoint
+
+    first = adaptor.FirstParameter()
+    length = GCPnts_AbscissaPoint.Length_s(adaptor)
+    return [GCPnts_AbscissaPoint(adaptor, length * i / count, first).Parameter() for i in range(count + 1)]
+
+
 def _check_bend(ctx: KernelContext, faces: Sequence[Any], path: Any, scale: float) -> None:
     """Refuse a profile that reaches further from the path than the path's tightest bend radius:
-    OCCT would build a self-overlapping (yet 'valid') solid."""
-    p0 = path.positionAt(0)
+    OCCT would build a self-overlapping (yet 'valid') solid.
+
+    The profile's reach: its vertices and 9 points along each edge; the path's curvature: 65
+    points evenly spaced along its length. One curve adaptor per curve (cadquery's
+    ``curvatureAt`` built two and measured the whole path's length at each of the 65 points)."""
+    from OCP.LProp3d import LProp3d_CLProps
+
+    m = cq()
+    path_curve = path._geomAdaptor()
+    p0 = m.Vector(path_curve.Value(path_curve.FirstParameter()))
     reach = max((v.Center() - p0).Length for face in faces for v in face.Vertices())
     for face in faces:
         for edge in face.Edges():
-            reach = max(reach, *((edge.positionAt(i / 8) - p0).Length for i in range(9)))
+            curve = edge._geomAdaptor()
+            reach = max(reach, *((m.Vector(curve.Value(u)) - p0).Length for u in _length_parameters(curve, 8)))
     reach *= max(1.0, scale)
-    samples = 64
     curvature = 0.0
-    for i in range(samples + 1):
+    for u in _length_parameters(path_curve, 64):
         try:
-            curvature = max(curvature, path.curvatureAt(i / samples))
+            curvature = max(curvature, LProp3d_CLProps(path_curve, u, 2, 1e-6).Curvature())
         except Exception:  # a corner of a polyline path has no curvature; the pipe shell handles it
             continue
     if curvature > 1e-12 and reach >= 1.0 / curvature:
