@@ -97,10 +97,12 @@ def test_axe_studio_in_a_notebook(session: Session) -> None:
 
 def test_axe_with_a_node_selected(session: Session) -> None:
     page = session.page
-    h.node(page, "shell").locator(".bfl-node__title").click()
-    page.wait_for_selector('.bfl-inspector [aria-label="Parameters of shell"]')
-    page.wait_for_selector('.react-flow__node.selected[data-id="shell"]')
-    assert_no_blocking_violations(page, "a node selected")
+    # each node in turn: the inspector shows number, vector, boolean, string and selector fields
+    for node_id in ("box", "shell", "fillet"):
+        h.node(page, node_id).locator(".bfl-node__title").click()
+        page.wait_for_selector(f'.bfl-inspector [aria-label="Parameters of {node_id}"]')
+        page.wait_for_selector(f'.react-flow__node.selected[data-id="{node_id}"]')
+        assert_no_blocking_violations(page, f"node {node_id} selected")
 
 
 def test_axe_with_the_palette_open(session: Session) -> None:
@@ -112,6 +114,18 @@ def test_axe_with_the_palette_open(session: Session) -> None:
     finally:
         page.get_by_role("searchbox", name="Search nodes").press("Escape")
         page.wait_for_selector(".bfl-palette", state="detached")
+
+
+def test_axe_with_the_shortcut_help_open(session: Session) -> None:
+    page = session.page
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    dialog.wait_for()
+    try:
+        assert_no_blocking_violations(page, "the shortcut help open")
+    finally:
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="detached")
 
 
 def test_axe_with_a_failed_node(session: Session) -> None:
@@ -220,6 +234,7 @@ def test_connect_and_disconnect_with_the_keyboard_only(notebook: h.NotebookRunne
     assert names == ["input shape of Shell 'shell' (Solid)"], names
     combo = menu.get_by_role("combobox")
     assert active(page)["role"] == "combobox"
+    assert_no_blocking_violations(page, "the connect list open")
     # typing filters the list by node and socket; nothing matches "fillet"
     page.keyboard.type("fillet")
     assert options.count() == 0
@@ -240,6 +255,16 @@ def test_connect_and_disconnect_with_the_keyboard_only(notebook: h.NotebookRunne
     page.keyboard.press("Escape")
     menu.wait_for(state="detached")
     assert active(page)["label"].startswith("output shape of Box 'box'")
+
+    # from an input: Enter lists the outputs that may feed it (the one already linked is not offered)
+    port = tab_to(page, "input shape of Shell 'shell'")
+    page.keyboard.press("Enter")
+    menu = page.get_by_role("dialog", name="Connect input shape of Shell 'shell' (Solid)")
+    menu.wait_for()
+    assert menu.get_by_role("option").count() == 0
+    assert "No output in this graph takes a link to" in menu.inner_text()
+    page.keyboard.press("Escape")
+    menu.wait_for(state="detached")
 
     # disconnect: Tab to the link, Delete
     page.locator(".bfl-toolbar button").first.focus()
