@@ -282,7 +282,11 @@ class BrepFlowSpawner(LocalProcessSpawner):
                 self._watching = True
             ip_port = await super().start()
         except BaseException as exc:
-            stats = await self._release_cgroup()  # also a leaf half made by create_server
+            try:
+                stats = await self._release_cgroup()  # also a leaf half made by create_server
+            except Exception:  # the start's own error is the one to report
+                self.log.exception("could not remove the cgroup of %s after its failed start", self._log_name)
+                stats = {}
             self._record_failure("spawn_failed", stats, reason=f"{type(exc).__name__}: {exc}"[:500])
             raise
         finally:
