@@ -31,6 +31,10 @@ Wire protocol: PROTOCOL.md next to this file. The Python side:
 * **Time limit**: with the hub's ``BREPFLOW_MAX_NODE_SECONDS`` set, evaluations run on Dask
   workers (as ``Graph.evaluate`` does), so a runaway node fails with TIMEOUT instead of
   freezing the kernel.
+* **Measure** (:mod:`.measuring`): the viewer's Measure mode sends ``measure`` messages
+  (one or two picked entities); a background thread of its own, started on first use,
+  measures them with OCCT and sets ``measurement`` (also ``studio.measurement`` in
+  Python), so a measurement never waits for an evaluation, nor the browser for either.
 * **Errors stay local**: a node's error shows on that node; anything else the user
   should know arrives in the ``message`` trait. No exception escapes into the kernel's
   message loop.
@@ -125,6 +129,8 @@ class Studio(anywidget.AnyWidget):
     selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
     pick = traitlets.Dict().tag(sync=True)
     pick_info = traitlets.Dict().tag(sync=True)
+    #: the Measure tool's answer (PROTOCOL.md): the picked entities' values, ``rows``, ``text``
+    measurement = traitlets.Dict().tag(sync=True)
     view = traitlets.Dict().tag(sync=True)
     dirty = traitlets.Bool(False).tag(sync=True)
     title = traitlets.Unicode("untitled").tag(sync=True)
@@ -189,6 +195,8 @@ class Studio(anywidget.AnyWidget):
         self._result: EvaluationResult | None = None
         self._result_doc: GraphDocument | None = None
         self._resend = False
+        self._measure_request: dict[str, Any] | None = None
+        self._measure_loop: TaskLoop | None = None  # started on the first measure message
         self._events = EventBus()
         self._evaluator = self._make_evaluator()
         view = dict(DEFAULT_VIEW)
@@ -304,6 +312,8 @@ class Studio(anywidget.AnyWidget):
                 self._on_save()
             elif kind == "preview":
                 self._on_preview(content)
+            elif kind == "measure":
+                self._on_measure(content)
             else:
                 self.notify("error", f"ignored an unknown message type {kind!r} from the browser")
         except Exception as exc:  # never let an exception into the kernel's message loop
@@ -363,6 +373,31 @@ class Studio(anywidget.AnyWidget):
             return
         self._viewer.preview[node] = on
         self._loop.request("publish")
+
+    def _on_measure(self, content: Mapping[str, Any]) -> None:
+        picks, seq = content.get("picks"), content.get("seq")
+        if not isinstance(picks, list) or not all(isinstance(p, Mapping) for p in picks):
+            self.notify("error", "a measure message needs 'picks': a list of picks")
+            return
+        with self._lock:
+            self._measure_request = {"picks": picks, "seq": seq}
+            if self._measure_loop is None:
+                self._measure_loop = TaskLoop(
+                    {"measure": self._measure_task}, ["measure"], on_error=self._task_failed, name="brepflow-measure"
+                )
+        self._measure_loop.request("measure")
+
+    def _measure_task(self) -> None:
+        from brepflow_lab.widgets.measuring import measurement
+
+        with self._lock:
+            request, self._measure_request = self._measure_request, None
+        if request is None:
+            return
+        answer = measurement(self._viewer, request["picks"], self._model.document.units)
+        if answer and request["seq"] is not None:
+            answer["seq"] = request["seq"]
+        self.measurement = answer
 
     @traitlets.observe("pick")
     def _on_pick(self, change: Mapping[str, Any]) -> None:
@@ -554,9 +589,13 @@ class Studio(anywidget.AnyWidget):
         self._loop.request("evaluate", delay)
 
     def wait(self, timeout: float = 60.0) -> None:
-        """Block until pending edits are evaluated and meshes sent; raises TimeoutError."""
+        """Block until pending edits are evaluated, meshes sent and measurements made; raises TimeoutError."""
+        end = time.monotonic() + timeout
         if not self._loop.wait_idle(timeout):
             raise TimeoutError(f"the Studio was still busy after {timeout:g} s")
+        measuring = self._measure_loop
+        if measuring is not None and not measuring.wait_idle(max(0.0, end - time.monotonic())):
+            raise TimeoutError(f"the Studio was still measuring after {timeout:g} s")
 
     def _evaluate_task(self) -> None:
         graph = self._model
@@ -720,6 +759,8 @@ class Studio(anywidget.AnyWidget):
                     self._status_timer.cancel()
             self._evaluator.supersede()
             self._loop.stop()
+            if self._measure_loop is not None:
+                self._measure_loop.stop()
             self._unsubscribe_events()
             listeners = getattr(self._model, "_listeners", None)
             if listeners is not None and self._on_graph_change in listeners:

@@ -19,7 +19,8 @@ Picks. The browser reports ``{node, kind, index}`` in the numbering of the mesh 
 displays. Face order changes between rebuilds of the same model, so the index is
 resolved through the exact shape that mesh was made from (kept with it), never through a
 newer result; the answer is a selector string for Fillet/Chamfer ``edges`` or Shell
-``faces`` (:func:`brepflow_lab.kernel.selectors.selector_for`).
+``faces`` (:func:`brepflow_lab.kernel.selectors.selector_for`). The Measure tool's picks
+(:meth:`ViewerState.entity`) resolve the same way, to the exact face, edge, vertex or solid.
 """
 
 from __future__ import annotations
@@ -266,6 +267,44 @@ class ViewerState:
         if chosen.normal is not None:
             answer["normal"] = list(chosen.normal)
         return answer
+
+    def entity(self, pick: Mapping[str, Any]) -> tuple[Any, tuple[float, float, float] | None]:
+        """The exact B-Rep entity a Measure pick names, and the picked point (if given).
+
+        ``kind`` is ``face`` / ``edge`` (``index`` in the mesh's numbering), ``vertex`` (the
+        end of edge ``index`` nearest ``point``) or ``solid`` (the solid bounded by face
+        ``index``). Resolved through the exact shape the browser's mesh was made from;
+        raises ValueError with a message for the user when it cannot be.
+        """
+        from brepflow_lab.kernel.measure import nearest_vertex, solid_containing
+
+        node_id, kind, index = pick.get("node"), pick.get("kind"), pick.get("index")
+        if not isinstance(node_id, str) or kind not in ("face", "edge", "vertex", "solid"):
+            raise ValueError("a measure pick needs 'node' (a node id) and 'kind' ('face', 'edge', 'vertex' or 'solid')")
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise ValueError(f"a measure pick needs 'index' as a whole number, got {index!r}")
+        point = pick.get("point")
+        where: tuple[float, float, float] | None = None
+        if isinstance(point, (list, tuple)) and len(point) == 3 and all(isinstance(v, (int, float)) for v in point):
+            where = (float(point[0]), float(point[1]), float(point[2]))
+        with self._lock:
+            item = self.sent.get(node_id)
+        if item is None:
+            raise ValueError(f"node '{node_id}' has no mesh in the viewer")
+        version = pick.get("version")
+        if version is not None and version != item.version:
+            raise ValueError("the model changed since this pick was made; pick again")
+        mesh = item.mesh
+        if kind == "face":
+            return mesh.face(index), where
+        if kind == "solid":
+            return solid_containing(mesh.shape, mesh.face(index)), None
+        edge = mesh.edge(index)
+        if kind == "edge":
+            return edge, where
+        if where is None:
+            raise ValueError("a vertex pick needs 'point' (near the end of the edge it names)")
+        return nearest_vertex(edge, where), None
 
 
 def _hints(mesh: Mesh, kind: str, index: int, point: Any) -> list[tuple[float, float, float]]:

@@ -125,6 +125,47 @@ export interface PickInfo extends Partial<Pick> {
   [extra: string]: unknown;
 }
 
+/**
+ * One entity picked by the viewer's Measure tool. `face` / `edge`: `index` in the mesh's
+ * numbering (as for `pick`); `vertex`: the end of edge `index` nearest `point`; `solid`:
+ * the solid bounded by face `index`.
+ */
+export interface MeasurePick {
+  node: string;
+  kind: 'face' | 'edge' | 'vertex' | 'solid';
+  index: number;
+  version?: number;
+  point?: [number, number, number];
+}
+
+/** One line of the Measure panel, made by Python (so the panel, Copy and Python agree). */
+export interface MeasurementRow {
+  label: string;
+  value: JSONValue;
+  unit: string;
+  text: string;
+}
+
+/** The `measurement` trait: exact values from OCCT for one or two picks. */
+export interface Measurement {
+  seq?: number;
+  picks?: MeasurePick[];
+  units?: string;
+  entities?: Record<string, JSONValue>[];
+  distance?: number;
+  /** the closest point on each entity (two picks) */
+  points?: [[number, number, number], [number, number, number]];
+  delta?: [number, number, number];
+  angle?: number;
+  interior_angle?: number;
+  center_distance?: number;
+  rows?: MeasurementRow[];
+  /** what Copy puts on the clipboard */
+  text?: string;
+  error?: string;
+  [extra: string]: unknown;
+}
+
 export interface ClipOptions {
   enabled: boolean;
   normal: [number, number, number];
@@ -161,6 +202,7 @@ export interface Traits {
   selected: string[];
   pick: Pick | Record<string, never>;
   pick_info: PickInfo;
+  measurement: Measurement;
   view: ViewOptions;
   dirty: boolean;
   title: string;
@@ -194,7 +236,8 @@ export type BrowserMessage =
   | { type: 'redo' }
   | { type: 'evaluate' }
   | { type: 'save' }
-  | { type: 'preview'; node: string; on: boolean };
+  | { type: 'preview'; node: string; on: boolean }
+  | { type: 'measure'; seq: number; picks: MeasurePick[] };
 
 export interface MeshBufferIndices {
   positions: number;

@@ -5,11 +5,19 @@
  * A click (not a drag) picks the face or edge under the cursor through the GPU id buffer and
  * sets the `pick` trait; the kernel answers with `pick_info`, whose `selector` is shown with
  * a copy button (usable in Fillet/Chamfer `edges` or Shell `faces`).
+ *
+ * Measure mode (the Measure button or `M`): a click picks one entity — a face, an edge, the
+ * vertex at an edge's end, or with "Solids" on the solid under the cursor — and Shift+click a
+ * second; the kernel measures them exactly and answers with the `measurement` trait, shown in
+ * the Measure panel with a Copy button. The entity under the cursor is highlighted before the
+ * click, and published as `data-hover` (`node:kind:index`) on the canvas with the cursor
+ * position it was picked at (`data-hover-at`), like the viewer's other debugging state.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
-import type { ViewOptions } from '../protocol';
+import type { Measurement, ViewOptions } from '../protocol';
 import { useMeshes, useStudio, useTrait, type MeshState } from '../widget/hooks';
 import { togglePreview } from '../widget/preview';
+import type { MeasureHit } from './measure';
 import { StudioScene, type StandardView } from './scene';
 
 function cssVar(el: Element, name: string, fallback: string): string {
@@ -81,6 +89,30 @@ export function Viewer({ dark }: { dark: boolean }) {
   const [copied, setCopied] = useState(false);
   const [webglError, setWebglError] = useState<string | null>(null);
   const [clipRange, setClipRange] = useState<[number, number]>([-100, 100]);
+  const measurement = useTrait('measurement') as Measurement;
+  const [measuring, setMeasuring] = useState(false);
+  const [solids, setSolids] = useState(false);
+  const [measurePicks, setMeasurePicks] = useState<MeasureHit[]>([]);
+  const [measureCopied, setMeasureCopied] = useState(false);
+  const measureSeq = useRef(0);
+  const measurePicksRef = useRef<MeasureHit[]>([]);
+  const hoverAt = useRef<{ x: number; y: number } | null>(null);
+  const hoverFrame = useRef(0);
+
+  const sendMeasure = useCallback(
+    (picks: MeasureHit[]) => {
+      measurePicksRef.current = picks;
+      setMeasurePicks(picks);
+      setMeasureCopied(false);
+      measureSeq.current += 1;
+      studio.send({
+        type: 'measure',
+        seq: measureSeq.current,
+        picks: picks.map(p => ({ node: p.node, kind: p.kind, index: p.index, version: p.version, point: p.point }))
+      });
+    },
+    [studio]
+  );
 
   const publishParts = useCallback(() => {
     const scene = sceneRef.current;
@@ -124,6 +156,11 @@ export function Viewer({ dark }: { dark: boolean }) {
     const apply = (message: Parameters<StudioScene['applyMeshes']>[0], buffers: DataView[]) => {
       scene.applyMeshes(message, buffers);
       publishParts();
+      // a measured part changed: its face and edge numbers no longer name the same entities
+      const picks = measurePicksRef.current;
+      if (picks.some(p => scene.parts.get(p.node)?.version !== p.version)) {
+        sendMeasure([]);
+      }
     };
     for (const early of studio.takeEarlyMeshes()) {
       apply(early.message, early.buffers);
@@ -143,7 +180,7 @@ export function Viewer({ dark }: { dark: boolean }) {
       scene.dispose();
       sceneRef.current = null;
     };
-  }, [studio, publishParts]);
+  }, [studio, publishParts, sendMeasure]);
 
   useEffect(() => {
     sceneRef.current?.setOptions(view);
@@ -173,6 +210,52 @@ export function Viewer({ dark }: { dark: boolean }) {
   const standard = useCallback((v: StandardView) => sceneRef.current?.setView(v), []);
   const fit = useCallback(() => sceneRef.current?.fit(), []);
 
+  // the measure marks: the picks, and the closest-points segment once the kernel answered
+  const answered = measurement.seq === measureSeq.current && measurePicks.length > 0;
+  useEffect(() => {
+    const scene = sceneRef.current;
+    if (!scene) {
+      return;
+    }
+    const points = answered && measurePicks.length === 2 && measurement.points ? measurement.points : null;
+    scene.setMeasure(measuring ? measurePicks : [], measuring ? points : null);
+    if (!measuring) {
+      scene.hoverMeasure(null);
+    }
+  }, [measuring, measurePicks, measurement, answered]);
+
+  const toggleMeasure = useCallback(() => setMeasuring(on => !on), []);
+
+  const onPointerMove = (event: PointerEvent<HTMLCanvasElement>) => {
+    if (!measuring || event.buttons !== 0) {
+      return;
+    }
+    const rect = canvas.current!.getBoundingClientRect();
+    hoverAt.current = { x: event.clientX - rect.left, y: event.clientY - rect.top };
+    if (hoverFrame.current) {
+      return;
+    }
+    // one pick per animation frame, at the latest cursor position
+    hoverFrame.current = requestAnimationFrame(() => {
+      hoverFrame.current = 0;
+      const scene = sceneRef.current;
+      const at = hoverAt.current;
+      const el = canvas.current;
+      if (!scene || !at || !el) {
+        return;
+      }
+      const hit = scene.pickEntity(at.x, at.y, solids);
+      scene.hoverMeasure(hit);
+      el.dataset.hover = hit ? `${hit.node}:${hit.kind}:${hit.index}` : '';
+      el.dataset.hoverAt = `${Math.round(at.x)},${Math.round(at.y)}`;
+    });
+  };
+
+  const onPointerLeave = () => {
+    hoverAt.current = null;
+    sceneRef.current?.hoverMeasure(null);
+  };
+
   const onPointerDown = (event: PointerEvent<HTMLCanvasElement>) => {
     down.current = { x: event.clientX, y: event.clientY, button: event.button };
   };
@@ -185,6 +268,19 @@ export function Viewer({ dark }: { dark: boolean }) {
       return;
     }
     const rect = canvas.current!.getBoundingClientRect();
+    if (measuring) {
+      const entity = scene.pickEntity(event.clientX - rect.left, event.clientY - rect.top, solids);
+      const current = measurePicksRef.current;
+      if (!entity) {
+        if (!event.shiftKey && current.length) {
+          sendMeasure([]);
+        }
+        return;
+      }
+      // Shift+click adds the second entity (or replaces it); a plain click starts again
+      sendMeasure(event.shiftKey && current.length ? [current[0], entity] : [entity]);
+      return;
+    }
     const hit = scene.pickAt(event.clientX - rect.left, event.clientY - rect.top);
     scene.showHighlight(hit);
     setCopied(false);
@@ -209,8 +305,19 @@ export function Viewer({ dark }: { dark: boolean }) {
       '7': () => standard('top'),
       o: () => setView({ projection: view.projection === 'orthographic' ? 'perspective' : 'orthographic' }),
       e: () => setView({ edges: view.edges === false }),
-      g: () => setView({ grid: view.grid === false })
+      g: () => setView({ grid: view.grid === false }),
+      m: toggleMeasure
     };
+    if (event.key === 'Escape' && measuring) {
+      event.preventDefault();
+      event.stopPropagation();
+      if (measurePicksRef.current.length) {
+        sendMeasure([]);
+      } else {
+        setMeasuring(false);
+      }
+      return;
+    }
     const action = actions[event.key.toLowerCase()];
     if (action) {
       event.preventDefault();
@@ -311,6 +418,14 @@ export function Viewer({ dark }: { dark: boolean }) {
         <ToolButton label="Section plane" pressed={!!clip.enabled} onClick={toggleClip}>
           Section
         </ToolButton>
+        <ToolButton
+          label="Measure"
+          title="Measure (M): click an entity, Shift+click a second"
+          pressed={measuring}
+          onClick={toggleMeasure}
+        >
+          Measure
+        </ToolButton>
         <label className="bfl-viewer__opacity" title="Transparency">
           <span className="bfl-visually-hidden">Opacity</span>
           <input
@@ -388,7 +503,20 @@ export function Viewer({ dark }: { dark: boolean }) {
             tabIndex={0}
             onPointerDown={onPointerDown}
             onPointerUp={onPointerUp}
+            onPointerMove={onPointerMove}
+            onPointerLeave={onPointerLeave}
           />
+          {measuring ? (
+            <MeasurePanel
+              measurement={answered ? measurement : null}
+              picks={measurePicks.length}
+              solids={solids}
+              copied={measureCopied}
+              onSolids={() => setSolids(!solids)}
+              onCopy={async () => setMeasureCopied(await copyText(measurement.text ?? ''))}
+              onClear={() => sendMeasure([])}
+            />
+          ) : null}
           {webglError ? <div className="bfl-viewer__error">{webglError}</div> : null}
           {parts.length === 0 && !webglError ? (
             <div className="bfl-viewer__empty">Nothing to show yet: results of terminal shape nodes appear here.</div>
@@ -422,7 +550,7 @@ export function Viewer({ dark }: { dark: boolean }) {
           </div>
         ) : null}
       </div>
-      {selector || pickInfo.kind ? (
+      {!measuring && (selector || pickInfo.kind) ? (
         <div className="bfl-pick" role="status" aria-live="polite">
           <span className="bfl-pick__what">
             {pickInfo.kind} {pickInfo.index} of {pickInfo.node}
@@ -461,6 +589,77 @@ export function Viewer({ dark }: { dark: boolean }) {
             </>
           ) : null}
         </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** The Measure panel: the kernel's rows (made in Python, so Copy and Python agree). */
+function MeasurePanel({
+  measurement,
+  picks,
+  solids,
+  copied,
+  onSolids,
+  onCopy,
+  onClear
+}: {
+  measurement: Measurement | null;
+  picks: number;
+  solids: boolean;
+  copied: boolean;
+  onSolids: () => void;
+  onCopy: () => void;
+  onClear: () => void;
+}) {
+  const rows = measurement?.rows ?? [];
+  return (
+    <div className="bfl-measure" role="region" aria-label="Measurement">
+      <div className="bfl-measure__head">
+        <strong>Measure</strong>
+        <button
+          type="button"
+          className={`bfl-tool${solids ? ' bfl-tool--on' : ''}`}
+          aria-pressed={solids}
+          aria-label="Pick solids"
+          title="Pick whole solids (volume, area, centre of mass) instead of faces"
+          onClick={onSolids}
+        >
+          Solids
+        </button>
+        <button
+          type="button"
+          className="bfl-tool"
+          aria-label="Copy the measurement"
+          disabled={!rows.length}
+          onClick={onCopy}
+        >
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+        <button type="button" className="bfl-tool" aria-label="Clear the measurement" disabled={!picks} onClick={onClear}>
+          Clear
+        </button>
+      </div>
+      {picks === 0 ? (
+        <p className="bfl-measure__hint">Click a face, edge, vertex or solid; Shift+click a second to measure between them.</p>
+      ) : measurement === null ? (
+        <p className="bfl-measure__hint">Measuring…</p>
+      ) : measurement.error ? (
+        <p className="bfl-measure__error" role="alert">
+          {measurement.error}
+        </p>
+      ) : (
+        <dl className="bfl-measure__rows">
+          {rows.map(row => (
+            <div key={row.label} className="bfl-measure__row" data-label={row.label}>
+              <dt>{row.label}</dt>
+              <dd>{row.text}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      {picks === 1 && measurement && !measurement.error ? (
+        <p className="bfl-measure__hint">Shift+click a second entity to measure between them.</p>
       ) : null}
     </div>
   );

@@ -44,6 +44,7 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { MeshEntry, MeshesMessage, ViewOptions } from '../protocol';
 import { mark } from '../widget/model';
 import { float32, rangeIndexOf, uint32 } from './arrays';
+import { MeasureMarks, VERTEX_PICK_PX, type MeasureHit } from './measure';
 import { Picker, type PickHit, type PickablePart } from './picking';
 
 export type StandardView = 'iso' | 'top' | 'front' | 'right' | 'back' | 'left' | 'bottom';
@@ -128,6 +129,8 @@ export class StudioScene {
     opacity: 0.85
   });
   private highlightEdge = new LineBasicMaterial({ color: 0xff8c1a, depthTest: false });
+  /** the Measure tool's picks, hover and distance line (viewer/measure.ts) */
+  private measureMarks = new MeasureMarks();
   private frameRequested = 0;
   private width = 1;
   private height = 1;
@@ -159,6 +162,7 @@ export class StudioScene {
     this.scene.add(this.root);
     this.axes.visible = false;
     this.scene.add(this.axes);
+    this.scene.add(this.measureMarks.group);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = false;
     this.controls.screenSpacePanning = true;
@@ -293,6 +297,7 @@ export class StudioScene {
       if (this.highlight && this.highlight.userData.node === entry.id) {
         this.clearHighlight();
       }
+      this.measureMarks.forget(entry.id);
     } else {
       const material = new MeshPhongMaterial({
         color,
@@ -371,6 +376,7 @@ export class StudioScene {
     if (this.highlight?.userData.node === id) {
       this.clearHighlight();
     }
+    this.measureMarks.forget(id);
     this.parts.delete(id);
     this.requestRender();
   }
@@ -602,6 +608,62 @@ export class StudioScene {
     return { node: hit.node, kind: hit.kind, index, version: part.version, point: [point.x, point.y, point.z] };
   }
 
+  /**
+   * The Measure tool's pick at (x, y): a face or an edge as `pickAt` finds them, the vertex
+   * at the end of an edge when the cursor is within `VERTEX_PICK_PX` of it, and with
+   * `solids` the solid of a picked face (the kernel resolves which solid).
+   */
+  pickEntity(x: number, y: number, solids: boolean): MeasureHit | null {
+    const hit = this.pickAt(x, y);
+    if (!hit) {
+      return null;
+    }
+    if (hit.kind === 'edge') {
+      const end = this.edgeEndNear(hit, x, y);
+      return end ? { ...hit, kind: 'vertex', point: end } : { ...hit };
+    }
+    return { ...hit, kind: solids ? 'solid' : 'face' };
+  }
+
+  /** The end of a picked edge within `VERTEX_PICK_PX` of (x, y), if one is. */
+  private edgeEndNear(hit: ResolvedPick, x: number, y: number): [number, number, number] | null {
+    const part = this.parts.get(hit.node);
+    const first = part?.edgeRanges[2 * hit.index];
+    const count = part?.edgeRanges[2 * hit.index + 1];
+    if (!part || !part.edges || first === undefined || !count) {
+      return null;
+    }
+    const positions = part.edges.geometry.getAttribute('position');
+    const ends = [
+      new Vector3().fromBufferAttribute(positions, 2 * first),
+      new Vector3().fromBufferAttribute(positions, 2 * (first + count) - 1)
+    ];
+    let best: Vector3 | null = null;
+    let bestDistance = VERTEX_PICK_PX;
+    for (const end of ends) {
+      const screen = end.clone().applyMatrix4(part.mesh.matrixWorld).project(this.camera);
+      const d = Math.hypot(((screen.x + 1) / 2) * this.width - x, ((1 - screen.y) / 2) * this.height - y);
+      if (d <= bestDistance) {
+        bestDistance = d;
+        best = end;
+      }
+    }
+    return best ? [best.x, best.y, best.z] : null;
+  }
+
+  /** Draw the Measure tool's picks and the closest-points segment of a distance. */
+  setMeasure(picks: MeasureHit[], segment: [number[], number[]] | null): void {
+    this.measureMarks.set(this.parts, picks, segment);
+    this.requestRender();
+  }
+
+  /** Show what a Measure click at the cursor would pick. */
+  hoverMeasure(hit: MeasureHit | null): void {
+    if (this.measureMarks.hover(this.parts, hit)) {
+      this.requestRender();
+    }
+  }
+
   /** Where the cursor ray meets the picked triangle (or comes closest to the picked segment). */
   private hitPoint(part: Part, hit: PickHit, x: number, y: number): Vector3 {
     const raycaster = new Raycaster();
@@ -678,6 +740,7 @@ export class StudioScene {
     this.clear();
     this.clearHighlight();
     this.picker.dispose();
+    this.measureMarks.dispose();
     this.controls.dispose();
     this.edgeMaterial.dispose();
     this.highlightFace.dispose();

@@ -24,6 +24,7 @@ export const SHORTCUTS: [string, string][] = [
   ['0 / 1 / 3 / 7', 'isometric / front / right / top view'],
   ['O, E, G', 'orthographic ↔ perspective, edges, grid'],
   ['click a face or edge', 'pick it and show its selector (copy button)'],
+  ['M (viewer)', 'Measure: click a face, edge, vertex (an edge\'s end) or solid; Shift+click a second; Esc clears'],
   ['drag / right-drag / wheel', 'orbit / pan / zoom']
 ];
 

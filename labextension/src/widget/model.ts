@@ -41,6 +41,7 @@ const DEFAULTS: Traits = {
   selected: [],
   pick: {},
   pick_info: {},
+  measurement: {},
   view: {},
   dirty: false,
   title: 'untitled',
