@@ -5,7 +5,8 @@ on Measure mode with its toolbar button, clicks the box's +X face (seen in the f
 isometric view), orbits half a turn with the mouse, Shift+clicks the -X face, and reads
 the panel: the distance is exactly 40 mm, and ``studio.measurement`` in Python says the
 same. A plain click on the hole's wall then measures that face alone: a 12 mm diameter.
-Copy puts the panel's text on the clipboard.
+Copy puts the panel's text on the clipboard. With "Pick solids" on, a click measures the
+solid: its volume and centre of mass.
 
 Clicks go through the product's own pick path (the GPU id buffer). Where to click is found
 the way a user finds it: by hovering. In Measure mode the viewer highlights the entity
@@ -176,6 +177,17 @@ def test_measure_distance_between_opposite_faces_and_the_hole_diameter(page: Any
     assert entity["index"] == hole and entity["type"] == "cylinder" and entity["concave"] is True
     assert abs(entity["diameter"] - 12) < EXACT and abs(entity["radius"] - 6) < EXACT
     assert abs(entity["area"] - 2 * math.pi * 6 * 20) < 1e-9
+
+    # with "Pick solids" on, a click on any face measures its solid: volume and centre of mass
+    page.get_by_role("button", name="Pick solids").click()
+    top = face_index(kernel, "PLANE", (20, 15, 20))
+    x, y = find_pixel(page, f"cut:solid:{top}")
+    click(page, x, y)
+    volume = 40 * 30 * 20 - math.pi * 6**2 * 20
+    solid = wait_rows(page, "Volume", f"{volume:.6f} mm³")
+    assert solid["Type"] == "Solid" and solid["Centre of mass"] == "(20, 15, 10) mm", solid
+    m = kernel.value("studio.measurement")
+    assert m["picks"][0]["kind"] == "solid" and abs(m["entities"][0]["volume"] - volume) < 1e-6
 
     # M leaves Measure mode: the panel goes, the selector pick works again
     page.locator(CANVAS).focus()

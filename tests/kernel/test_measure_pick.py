@@ -138,6 +138,30 @@ def test_torus_radii() -> None:
     assert close(props["major_radius"], 20) and close(props["minor_radius"], 3)
 
 
+def test_ellipse_and_spline_lengths_are_exact() -> None:
+    """GProp's linear properties are exact on lines and circles only: the length of an
+    ellipse comes from adaptive integration (48.442241102738 for radii 10 and 5, from
+    E(m = 3/4) = 1.211056027568, the complete elliptic integral: 4 · 10 · E)."""
+    solid = cq.Workplane().ellipse(10, 5).workplane(offset=10).circle(4).loft().val()
+    ellipse = entity_properties(next(e for e in solid.Edges() if e.geomType() == "ELLIPSE"))
+    assert ellipse["type"] == "ellipse"
+    assert close(ellipse["major_radius"], 10) and close(ellipse["minor_radius"], 5)
+    assert close(ellipse["length"], 48.44224110273837, 1e-9)
+    assert sorted(entity_properties(f)["type"] for f in solid.Faces()) == ["bspline", "plane", "plane"]
+    spline = cq.Edge.makeSpline([cq.Vector(0, 0, 0), cq.Vector(10, 5, 0), cq.Vector(20, 0, 3)])
+    props = entity_properties(spline)
+    assert props["type"] == "bspline" and props["start"] == (0, 0, 0)
+    # the length by the chord sum of a fine subdivision, which converges to it from below
+    from OCP.BRepAdaptor import BRepAdaptor_Curve
+
+    curve = BRepAdaptor_Curve(spline.wrapped)
+    t0, t1 = curve.FirstParameter(), curve.LastParameter()
+    n = 20000
+    pts = [curve.Value(t0 + (t1 - t0) * i / n) for i in range(n + 1)]
+    chords = sum(pts[i].Distance(pts[i + 1]) for i in range(n))
+    assert 0 <= props["length"] - chords < 1e-6
+
+
 def test_edge_length_and_vertex_position() -> None:
     solid = box()
     edge = next(e for e in solid.Edges() if close(e.Center().toTuple(), (20, 0, 0)))

@@ -225,6 +225,7 @@ export function Viewer({ dark }: { dark: boolean }) {
   }, [measuring, measurePicks, measurement, answered]);
 
   const toggleMeasure = useCallback(() => setMeasuring(on => !on), []);
+  useEffect(() => () => cancelAnimationFrame(hoverFrame.current), []);
 
   const onPointerMove = (event: PointerEvent<HTMLCanvasElement>) => {
     if (!measuring || event.buttons !== 0) {
