@@ -10,18 +10,24 @@ must race. The room, not a kernel, writes the file.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import subprocess
 import threading
 import time
+import urllib.error
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from brepflow_lab import Graph
 from tests.browser import helpers as h
-from tests.browser.lab import Kernel, Lab
+from tests.browser.lab import Kernel, Lab, free_port, running_lab
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +41,78 @@ def collaboration_installed() -> bool:
     except ImportError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def brepflow_lab_lab(base: Path) -> Iterator[Lab]:
+    """The same server started as users do: ``brepflow-lab lab FOLDER`` (test settings from config)."""
+    root, runtime, config = base / "root", base / "runtime", base / "config"
+    for folder in (root, runtime, config, base / "settings", base / "workspaces"):
+        folder.mkdir(parents=True, exist_ok=True)
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "IdentityProvider": {"token": ""},
+                "ServerApp": {"password": "", "disable_check_xsrf": True, "port_retries": 0},
+                "LabApp": {"expose_app_in_browser": True, "news_url": None},
+            }
+        )
+    )
+    env = dict(os.environ)
+    env.update(
+        {
+            "JUPYTER_WIDGETS_ECHO": "0",
+            "JUPYTER_RUNTIME_DIR": str(runtime),
+            "JUPYTER_CONFIG_DIR": str(config),
+            "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        }
+    )
+    port = free_port()
+    executable = shutil.which("brepflow-lab")
+    assert executable, "the brepflow-lab command is not installed"
+    log = base / "jupyter.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [executable, "lab", str(root), "--port", str(port), "--no-browser"],
+            cwd=root,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = Lab(url=f"http://127.0.0.1:{port}", root=root, runtime=runtime, log=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                server.api("/api/status")
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            for kernel in server.api("/api/kernels"):
+                server.api(f"/api/kernels/{kernel['id']}", method="DELETE")
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["jupyter lab", "brepflow-lab lab"])
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Both launches of the same server: plain ``jupyter lab`` and ``brepflow-lab lab``."""
+    base = tmp_path_factory.mktemp("collab-lab")
+    with running_lab(base) if request.param == "jupyter lab" else brepflow_lab_lab(base) as server:
+        if request.param == "brepflow-lab lab":
+            # its start-up check says in the server log that graphs are shared live
+            assert "real-time collaboration is on" in server.log.read_text(), server.log.read_text()[-3000:]
+        yield server
 
 
 @dataclass

@@ -4,6 +4,7 @@
  * document manager asks the collaborative drive for a room of that type. The server's room
  * loads and saves the file through Python's YGraph; this model never holds file text.
  */
+import { DocumentChange } from '@jupyter/ydoc';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { Contents } from '@jupyterlab/services';
 import { IChangedArgs } from '@jupyterlab/coreutils';
@@ -21,7 +22,18 @@ export class GraphModel implements DocumentRegistry.IModel {
 
   constructor(sharedModel?: YGraphDoc) {
     this.sharedModel = sharedModel ?? new YGraphDoc();
-    this.sharedModel.changed.connect(() => this._contentChanged.emit(), this);
+    this.sharedModel.changed.connect(this._onSharedChange, this);
+  }
+
+  /** The room's `dirty` state (set on a change, cleared when the server saved) marks the tab. */
+  private _onSharedChange(_: unknown, change: DocumentChange): void {
+    const dirty = change.stateChange?.find(c => c.name === 'dirty');
+    if (dirty !== undefined) {
+      this.dirty = !!dirty.newValue;
+    }
+    if (change.stateChange === undefined || change.stateChange.length === 0 || Object.keys(change).length > 1) {
+      this._contentChanged.emit();
+    }
   }
 
   get contentChanged(): ISignal<this, void> {
