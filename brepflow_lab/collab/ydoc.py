@@ -37,6 +37,13 @@ write from outside (``git checkout``, a notebook's ``g.save()``) merges into the
 document instead of replacing it; a text that is not a valid graph is refused with a
 :class:`~brepflow_lab.errors.GraphError` and the document is left as it was.
 
+Outside writes are merged three ways when the document knows what the file last held (the
+text it loaded, or the one the server saved: :attr:`dirty` set to False after a save): base =
+the file as last seen, ours = the file's new text, theirs = the document. So edits made in the
+room that the server had not saved yet when the write came (its save delay) survive the write,
+and the write's own changes all land; only the same atom changed both ways takes the file's
+value (the newest intent), as :func:`brepflow_lab.graph.merge.merge` keeps "ours".
+
 pycrdt documents are not thread-safe: touch a YGraph on one thread (the server's event loop);
 hand other threads a :class:`GraphDocument` snapshot.
 """
@@ -54,6 +61,7 @@ from jupyter_ydoc.ybasedoc import YBaseDoc
 from pycrdt import Awareness, Doc, Map
 
 from brepflow_lab.graph import bflow
+from brepflow_lab.graph.merge import merge
 from brepflow_lab.graph.model import Edge, GraphDocument, InputLinks, Node, Parameter, SocketRef
 
 SEP = "\x1f"
@@ -112,6 +120,10 @@ class YGraph(YBaseDoc):
         # file reloads are never undone here.
         self.origin = f"brepflow-{uuid.uuid4().hex[:8]}"
         self.undo_manager.include_origin(self.origin)
+        # the graph as the file last held it (loaded, or saved by the server), and the last
+        # graph handed out as file text: the base of a three-way merge of an outside write
+        self._file_doc: GraphDocument | None = None
+        self._last_text_doc: GraphDocument | None = None
 
     @property
     def version(self) -> str:
@@ -120,11 +132,39 @@ class YGraph(YBaseDoc):
     # -- jupyter-ydoc's contract: file text in and out -------------------------------
 
     def get(self) -> str:
-        return bflow.dumps(self.document())
+        doc = self.document()
+        self._last_text_doc = doc
+        return bflow.dumps(doc)
 
     def set(self, value: str) -> None:
-        """A file's text (the server loading or reloading it): not undoable by anyone."""
-        self.apply_document(bflow.loads(value), origin="file")
+        """A file's text (the server loading or reloading it): not undoable by anyone.
+
+        Merged three ways with the document's own unsaved edits when the file's previous
+        content is known (see the module docstring).
+        """
+        theirs = bflow.loads(value)
+        target = theirs
+        base = self._file_doc
+        if base is not None:
+            current = self.document()
+            if current != base:  # the document has edits the file has not seen
+                target = merge(base, theirs, current).document
+        self.apply_document(target, origin="file")
+        self._file_doc = self._last_text_doc = theirs
+
+    @property
+    def dirty(self) -> bool | None:
+        return cast("bool | None", self._ystate.get("dirty"))
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        # the server clears ``dirty`` after it saved the text it last got from get(), and
+        # after it loaded the file: either way the file now holds that graph
+        self._ystate["dirty"] = value
+        if not value and self._last_text_doc is not None:
+            self._file_doc = self._last_text_doc
+        elif not value and self._file_doc is None:  # just loaded (by a helper document)
+            self._file_doc = self.document()
 
     def observe(self, callback: Callable[[str, Any], None]) -> None:
         self.unobserve()

@@ -80,3 +80,26 @@ def test_no_edit_before_joining() -> None:
     replica = Replica()
     with pytest.raises(NotJoinedError):
         replica.commit(bflow.loads((ROOT / "examples" / "enclosure.bflow.json").read_text()))
+
+
+def test_an_outside_write_keeps_edits_the_server_had_not_saved_yet() -> None:
+    text = (ROOT / "examples" / "enclosure.bflow.json").read_text()
+    room = Room(text)
+    room.doc.dirty = False  # the server loaded the file
+    alice = room.join()
+    params = numeric_params(alice.document())
+    (a_node, a_name), (f_node, f_name) = params[0], next(p for p in params if p[0] != params[0][0])
+    # alice edits; the room has not saved it yet when another program writes the file
+    room.send(alice, alice.commit(with_param(alice.document(), a_node, a_name, 123)))
+    outside = with_param(bflow.loads(text), f_node, f_name, 456)
+    room.doc.set(bflow.dumps(outside))
+    merged = room.doc.document()
+    assert merged.node(a_node).params[a_name] == 123  # alice's unsaved edit survived
+    assert merged.node(f_node).params[f_name] == 456  # and the outside write landed
+    # after the server saved, the file is the base: the next outside write is taken as is
+    room.doc.get()
+    room.doc.dirty = False
+    again = with_param(merged, f_node, f_name, 789)
+    room.doc.set(bflow.dumps(again))
+    assert room.doc.document().node(f_node).params[f_name] == 789
+    assert room.doc.document().node(a_node).params[a_name] == 123
