@@ -94,6 +94,7 @@ DEFAULT_VIEW: dict[str, Any] = {
 _STATUS_INTERVAL = 0.1  # s between status pushes during an evaluation
 _SYNC_DELAY = 0.03  # s: coalesces a burst of Python-side edits into one graph sync
 _EXTERNAL_STRUCTURE_DELAY = 0.05  # s: a cell that adds 50 nodes evaluates once
+_SHARED_FLUSH_DELAY = 0.04  # s: a shared Studio sends its edit on before it evaluates
 
 
 class FrontendNotBuiltError(RuntimeError):
@@ -584,6 +585,10 @@ class Studio(anywidget.AnyWidget):
         return self._debounce
 
     def _request_evaluation(self, delay: float) -> None:
+        if self._replica is not None:
+            # a shared Studio: let the Y update and the graph leave the kernel first (an
+            # evaluation holds the GIL in OCCT, and the other screens wait on those messages)
+            delay = max(delay, _SHARED_FLUSH_DELAY)
         if self._evaluation_running:
             self._evaluator.supersede()  # the running evaluation is stale: stop at the next node
         self._loop.request("evaluate", delay)

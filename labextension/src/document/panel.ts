@@ -115,6 +115,7 @@ export class StudioPanel extends Widget {
   private _opening: Promise<void> | null = null;
   private _kernel: Kernel.IKernelConnection | null = null;
   private _relay: YRelay | null = null;
+  private _orphanChecked = false;
 
   constructor(options: { context: DocumentRegistry.Context; rendermime: IRenderMimeRegistry }) {
     super();
@@ -221,6 +222,7 @@ export class StudioPanel extends Widget {
       return;
     }
     this._kernel = kernel;
+    this._forgetOrphanedSession();
     // the widget manager reloads every widget's state when the kernel connection turns
     // 'connected': let that happen before the Studio exists (see _widgetsRestored)
     await connected(kernel);
@@ -307,6 +309,33 @@ export class StudioPanel extends Widget {
       this._opening = null;
     });
     return this._opening;
+  }
+
+  /**
+   * Each tab has its own kernel session, so a page reload would leave the previous page's
+   * session running with nobody attached (the tab's shutdown-on-close never ran). The
+   * session id is remembered in this browser tab's sessionStorage; after a reload, the one
+   * left behind is shut down. (Only on a reload: a duplicated browser tab copies
+   * sessionStorage, and its original is still using that kernel.)
+   */
+  private _forgetOrphanedSession(): void {
+    const session = this._context.sessionContext;
+    const id = session.session?.id;
+    if (!id) {
+      return;
+    }
+    const key = `brepflow-lab:studio-session:${this._context.path}`;
+    try {
+      const previous = window.sessionStorage.getItem(key);
+      const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+      if (previous && previous !== id && navigation?.type === 'reload' && !this._orphanChecked) {
+        void session.sessionManager.shutdown(previous).catch(() => undefined);
+      }
+      this._orphanChecked = true;
+      window.sessionStorage.setItem(key, id);
+    } catch {
+      // no sessionStorage (privacy mode): nothing to remember
+    }
   }
 
   /** Connect the Studio's kernel replica to the room's shared document. */
