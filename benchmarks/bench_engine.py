@@ -11,7 +11,9 @@ process, and whether each budget of the core issue holds.
     warm-up of each (budget: ratio <= 1.10 per model). Also printed: the costliest node (the
     result's per-node timings), the share of a profiled cold evaluation spent in the kernel's
     result checks (brepflow_lab.kernel.checks.RESULT_CHECKS, measured as in bench_checks.py),
-    and whether the engine's shape matches the script's (valid, volume rel 1e-6, faces); a
+    the BRepCheck analyses and inside-out tests that evaluation really ran (checks.CHECK_RUNS;
+    deterministic, unlike the timings), and whether the engine's shape matches the script's
+    (valid, volume rel 1e-6, faces); a
     mismatch is printed loudly and fails the model's budget. The load average is printed:
     timings on a shared machine are noisy.
 (b) 1,000-node graph: after changing one parameter only its downstream nodes run; an
@@ -37,6 +39,7 @@ from brepflow_lab.engine import Evaluator, MemoryCache
 from brepflow_lab.graph import bflow
 from brepflow_lab.graph.algorithms import downstream
 from brepflow_lab.graph.validate import validate
+from brepflow_lab.kernel import checks
 from brepflow_lab.nodes import catalogue
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -106,9 +109,11 @@ def bench_model(model: corpus.Model, repeat: int) -> dict[str, object]:
         node_type = g.document.node(costly.node_id).type
         profile = cProfile.Profile()
         g.evaluator = corpus.fresh_evaluator()
+        counted = checks.check_counts()
         profile.enable()
         g.evaluate()
         profile.disable()
+        counted = {k: v - counted.get(k, 0) for k, v in checks.check_counts().items()}
         stats = pstats.Stats(profile)
         total = stats.total_tt  # type: ignore[attr-defined]
         spent = check_seconds(stats)
@@ -126,12 +131,15 @@ def bench_model(model: corpus.Model, repeat: int) -> dict[str, object]:
         "checks": (validity + others) / total,
         "validity": validity / total,
         "faces": len(shape.Faces()),
+        "analyses": counted.get("is_valid", 0),
+        "classified": counted.get("is_inside_out", 0),
         "problems": problems,
     }
     print(
         f"  {model.name}: script {s:.0f} ms, engine {e:.0f} ms (medians of {repeat}), ratio {e / s:.3f}; "
         f"costliest node {row['costliest']}; our checks {row['checks']:.1%} of a profiled evaluation "
-        f"(validity {row['validity']:.1%}); {row['faces']} faces"
+        f"(validity {row['validity']:.1%}; {row['analyses']} BRepCheck analyses, {row['classified']} inside-out "
+        f"tests); {row['faces']} faces"
     )
     if problems:
         print(f"  !!! MISMATCH {model.name}: the engine's result differs from the script's: {'; '.join(problems)}")
@@ -146,7 +154,8 @@ def bench_corpus(models: list[corpus.Model], repeat: int) -> list[dict[str, obje
     print(f"  load average at end: {_loadavg()}")
     print()
     header = (
-        f"  {'model':<18} {'script ms':>9} {'engine ms':>9} {'ratio':>6}  {'checks':>6} {'valid.':>6}  costliest node"
+        f"  {'model':<18} {'script ms':>9} {'engine ms':>9} {'ratio':>6}  {'checks':>6} {'valid.':>6} {'#valid':>6} "
+        f"{'#inout':>6}  costliest node"
     )
     print(header)
     print("  " + "-" * (len(header) + 20))
@@ -160,7 +169,8 @@ def bench_corpus(models: list[corpus.Model], repeat: int) -> list[dict[str, obje
         )  # type: ignore[operator]
         print(
             f"  {row['name']:<18} {row['script_ms']:>9.0f} {row['engine_ms']:>9.0f} {row['ratio']:>6.2f}  "
-            f"{row['checks']:>6.1%} {row['validity']:>6.1%}  {row['costliest']}{flag}"
+            f"{row['checks']:>6.1%} {row['validity']:>6.1%} {row['analyses']:>6} {row['classified']:>6}  "
+            f"{row['costliest']}{flag}"
         )
     print()
     return rows

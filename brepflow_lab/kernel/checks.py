@@ -17,9 +17,17 @@ hole-grid plate with every edge filleted 0.5 mm (314 faces; the fillet itself ta
     curves disagree, holes outside their face or inside each other, shells that are not
     closed or not consistently oriented. OCCT returns such solids from fillets, shells,
     offsets, drafts, booleans, lofts and sweeps without raising; they are reported as the
-    node's error. It runs once per result and never twice on the same shape: nodes whose
-    kernel function ran it are ``trusted_output``, and primitives and rigid transforms,
-    which cannot produce an invalid shape, are trusted too. Cost: ~0.1-0.2 ms per face,
+    node's error. It runs at most once per distinct shape: the verdict is remembered while
+    the shape lives (:class:`_ShapeMemo`, keyed by TShape and orientation, so a moved copy
+    is known too), so a shape on two outputs, a node's unchanged input or the shape a
+    kernel function already checked is not analysed again; a compound is valid when its
+    children are. Constructions OCCT guarantees record their verdict instead of running it
+    (:func:`vouch`): primitives, and a straight prism of a valid planar face across its
+    plane (Extrude). Nodes whose kernel function checks its result, sketch curves (OCCT's
+    edge builders give a valid wire or raise) and rigid transforms are ``trusted_output``;
+    every other node's outputs go through the memo. ``CHECK_RUNS`` counts the analyses
+    really run. Cost: ~0.1-0.2 ms per face (0.1 ms for a sketch face, ~1 s for the
+    2,006-face imported STEP part),
     but quadratic in the holes of one face (OCCT classifies every hole wire against every
     other): 50 ms for the 102-face cut whose top and bottom faces hold 96 holes each, 55 ms
     for the filleted plate — 20-35 % of the boolean or fillet it checks on that model, the
@@ -27,7 +35,9 @@ hole-grid plate with every edge filleted 0.5 mm (314 faces; the fillet itself ta
 :func:`is_inside_out` — ``BRepClass3d_SolidClassifier`` of the point at infinity, per
     solid: a solid that is inside out (negative volume) or empty. A valid, closed solid
     whose volume is not positive is exactly that, so this replaces integrating the volume
-    (``BRepGProp``, 22 ms for the plate) with one ray test (~1-3 ms).
+    (``BRepGProp``, 22 ms for the plate) with one ray test (~1-3 ms; ~0.1 s for the 2,006-face
+    STEP part). Remembered per solid like :func:`is_valid`; primitives and Extrude's prisms
+    are vouched for.
 :func:`loose_box` — ``BRepBndLib::Add`` (no ``AddOptimal``): the box of the control
     points/analytic bounds of every face, enlarged by tolerances; it contains the shape
     and may be a little larger. 0.2-0.5 ms for the plate where cadquery's default
@@ -83,18 +93,27 @@ Box = tuple[float, float, float, float, float, float]  # xmin, ymin, zmin, xmax,
 
 
 def _key(wrapped: Any) -> int:
-    """TShape and location (OCCT's shape hash) and orientation."""
-    return hash((hash(wrapped), int(wrapped.Orientation())))
+    """The TShape and the orientation; not the location (see :class:`_ShapeMemo`)."""
+    from OCP.TopLoc import TopLoc_Location
+
+    return hash((hash(wrapped.Located(TopLoc_Location())), int(wrapped.Orientation())))
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(a.IsPartner(b)) and a.Orientation() == b.Orientation()
 
 
 class _ShapeMemo:
     """Verdicts of one check, remembered per shape while the shape lives.
 
-    Keyed by the OCCT shape (its TShape, location and orientation); each entry holds
-    a *weak* reference to the cadquery shape it was computed on. A lookup only answers when
-    that shape is still alive and still ``IsEqual`` to the one asked about (same TShape,
-    location and orientation): a live holder keeps its TShape alive, so a TShape address is
-    never reused under an entry, and a dead holder's entry is dropped by its weakref callback.
+    Keyed by the OCCT shape's TShape and orientation; each entry holds a *weak* reference to
+    the cadquery shape it was computed on. A lookup only answers when that shape is still
+    alive and still shares the TShape and orientation of the one asked about: a live holder
+    keeps its TShape alive, so a TShape address is never reused under an entry, and a dead
+    holder's entry is dropped by its weakref callback. The location is left out on purpose:
+    OCCT only accepts rigid, orientation-keeping locations (it raises on scaled or mirrored
+    ones), and validity and orientation do not change under a rigid motion, so a moved copy
+    (Move, ArrayLinear) of a checked or vouched-for shape is known too.
     Nothing here keeps a shape alive. No lock is needed: a lost entry only costs a re-check,
     and a wrong answer needs a stale entry to match a live, equal shape, which cannot happen.
     """
@@ -113,7 +132,7 @@ class _ShapeMemo:
         if entry is None:
             return None
         holder = entry[0]()
-        if holder is None or holder.wrapped is None or not holder.wrapped.IsEqual(wrapped):
+        if holder is None or holder.wrapped is None or not _same(holder.wrapped, wrapped):
             return None
         return entry[1]
 
@@ -175,7 +194,18 @@ def is_valid(shape: Any) -> bool:
     once while it lives (see :class:`_ShapeMemo`)."""
     verdict = _VALID.get(shape)
     if verdict is None:
-        verdict = _analyze(shape)
+        children = list(shape) if isinstance(shape, cq().Compound) else []
+        # BRepCheck has no test of its own for a compound: it is valid when every child is,
+        # and a child already known (a moved copy of a primitive, a solid a fuse left as it
+        # was) costs nothing
+        # (a plain loop, so that a profile sees is_valid calling itself and counts the time once)
+        verdict = True
+        for child in children:
+            if not is_valid(child):
+                verdict = False
+                break
+        if not children:
+            verdict = _analyze(shape)
         _VALID.put(shape, verdict)
     return verdict
 
@@ -206,12 +236,15 @@ def _classify_infinity(shape: Any) -> bool:
     from OCP.BRepClass3d import BRepClass3d_SolidClassifier
     from OCP.TopAbs import TopAbs_IN, TopAbs_ON
 
-    CHECK_RUNS["is_inside_out"] += 1
     try:
         for solid in shape.Solids():
-            classifier = BRepClass3d_SolidClassifier(solid.wrapped)
-            classifier.PerformInfinitePoint(1e-7)
-            if classifier.State() in (TopAbs_IN, TopAbs_ON):
+            known = _INSIDE_OUT.get(solid)
+            if known is None:
+                CHECK_RUNS["is_inside_out"] += 1
+                classifier = BRepClass3d_SolidClassifier(solid.wrapped)
+                classifier.PerformInfinitePoint(1e-7)
+                known = classifier.State() in (TopAbs_IN, TopAbs_ON)
+            if known:
                 return True
     except Exception:
         return True

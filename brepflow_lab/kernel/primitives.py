@@ -61,6 +61,13 @@ def _ax2(ctx: KernelContext, origin: Vec3, direction: Vec3, param: str) -> Any:
     return gp_Ax2(gp_Pnt(*origin), gp_Dir(*d))
 
 
+def _primitive(shape: Any) -> Any:
+    """An OCCT primitive (``BRepPrimAPI_Make*``): valid and oriented outwards by construction;
+    recorded as such (:func:`~brepflow_lab.kernel.checks.vouch`) so that moved copies and
+    compounds holding them are not analysed either."""
+    return vouch(_result([shape]), valid=True, inside_out=False)
+
+
 def _result(shapes: Sequence[Any]) -> Any:
     """One cadquery shape (downcast) for one result, a Compound for several."""
     m = cq()
@@ -85,7 +92,7 @@ def make_box(ctx: KernelContext, width: float, height: float, depth: float, cent
 
     corner = _ORIGIN if center is None else (center[0] - width / 2, center[1] - height / 2, center[2] - depth / 2)
     with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a {width:g} × {height:g} × {depth:g} box"):
-        return _result([BRepPrimAPI_MakeBox(gp_Pnt(*corner), width, height, depth).Shape()])
+        return _primitive(BRepPrimAPI_MakeBox(gp_Pnt(*corner), width, height, depth).Shape())
 
 
 def make_cylinder(
@@ -102,7 +109,7 @@ def make_cylinder(
     ax2 = _ax2(ctx, center or _ORIGIN, axis, "axis")
     rad = _sweep_angle(ctx, angle)
     with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a cylinder r={radius:g} h={height:g}"):
-        return _result([BRepPrimAPI_MakeCylinder(ax2, radius, height, rad).Shape()])
+        return _primitive(BRepPrimAPI_MakeCylinder(ax2, radius, height, rad).Shape())
 
 
 def make_sphere(ctx: KernelContext, radius: float, center: Vec3 | None = None) -> Any:
@@ -110,7 +117,7 @@ def make_sphere(ctx: KernelContext, radius: float, center: Vec3 | None = None) -
     from OCP.gp import gp_Pnt
 
     with occ_errors(ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a sphere of radius {radius:g}"):
-        return _result([BRepPrimAPI_MakeSphere(gp_Pnt(*(center or _ORIGIN)), radius).Shape()])
+        return _primitive(BRepPrimAPI_MakeSphere(gp_Pnt(*(center or _ORIGIN)), radius).Shape())
 
 
 def make_cone(
@@ -140,8 +147,8 @@ def make_cone(
         f"could not build a cone r1={radius1:g} r2={radius2:g} h={height:g}",
     ):
         if abs(radius1 - radius2) < ctx.tolerance * 1e-3:
-            return _result([BRepPrimAPI_MakeCylinder(ax2, radius1, height, rad).Shape()])
-        return _result([BRepPrimAPI_MakeCone(ax2, radius1, radius2, height, rad).Shape()])
+            return _primitive(BRepPrimAPI_MakeCylinder(ax2, radius1, height, rad).Shape())
+        return _primitive(BRepPrimAPI_MakeCone(ax2, radius1, radius2, height, rad).Shape())
 
 
 def make_torus(
@@ -167,7 +174,7 @@ def make_torus(
     with occ_errors(
         ctx, ErrorCode.GEOM_OPERATION_FAIL, f"could not build a torus R={major_radius:g} r={minor_radius:g}"
     ):
-        return _result([BRepPrimAPI_MakeTorus(ax2, major_radius, minor_radius, rad).Shape()])
+        return _primitive(BRepPrimAPI_MakeTorus(ax2, major_radius, minor_radius, rad).Shape())
 
 
 # --------------------------------------------------------------------------- extrude
