@@ -45,7 +45,9 @@ from brepflow_lab.core.version import __version__
 PACKAGES = ("brepflow-lab", "cadquery", "cadquery-ocp", "numpy", "dask", "distributed", "ocp-tessellate")
 
 
+@functools.lru_cache(maxsize=64)
 def package_version(name: str) -> str | None:
+    """The installed version of a distribution (read once per process: every evaluation asks)."""
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
