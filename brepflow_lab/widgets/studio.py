@@ -178,6 +178,7 @@ class Studio(anywidget.AnyWidget):
         self._history = History()
         # a Studio tab on a shared document: the graph follows the room (brepflow_lab.collab.replica)
         self._replica: Replica | None = Replica() if collaborative else None
+        self._room_link: Any = None  # a notebook's Studio joined to the room (brepflow_lab.collab.link)
         self._viewer = ViewerState()
         self._applying = False
         self._closed = True  # until everything below exists
@@ -485,7 +486,26 @@ class Studio(anywidget.AnyWidget):
             return
         update = self._replica.commit(doc)
         if update:
+            self._send_update(update)
+
+    def _send_update(self, update: bytes) -> None:
+        if self._room_link is not None:
+            self._room_link.send(update)
+        else:
             self.send({"type": "y-update"}, [update])
+
+    def join_room(self, path: str) -> None:
+        """A notebook's Studio: join the file's live document if JupyterLab offers it (collab/link.py)."""
+        from brepflow_lab.collab.link import RoomLink
+
+        def joined() -> None:
+            self._replica = Replica()
+            if self._autosaver is not None:  # the room saves the file from now on
+                self._autosaver.cancel()
+                self._autosaver = None
+            self.notify("info", "joined the live document: edits are shared with its Studio tabs")
+
+        self._room_link = RoomLink(path, on_joined=joined, on_update=self._on_y_update)
 
     def _on_y_update(self, buffers: Any) -> None:
         """Updates from the room (relayed by the tab): the graph follows the projection."""
@@ -517,7 +537,7 @@ class Studio(anywidget.AnyWidget):
         if update is None:
             self.notify("info", f"nothing of yours to {'redo' if redo else 'undo'}")
             return False
-        self.send({"type": "y-update"}, [update])
+        self._send_update(update)
         self._follow(self._replica.document())
         return True
 
@@ -808,6 +828,10 @@ def open(path: str | os.PathLike[str], *, create: bool = False, document_mode: b
     """
     if document_mode:
         kwargs["autosave"] = False
+    elif not kwargs.get("collaborative") and Path(path).exists():
+        studio = Studio(Graph.load(Path(path)), **kwargs)
+        studio.join_room(str(path))  # a notebook on a live document joins it (collab/link.py)
+        return studio
     target = Path(path)
     if not target.exists():
         if not create:

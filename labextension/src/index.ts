@@ -24,8 +24,10 @@ import { ICommandPalette, WidgetTracker } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { GraphModelFactory, MODEL_NAME } from './collab/model';
+import { registerRoomLinks } from './collab/link';
+import { GraphModelFactory, MODEL_NAME, isGraphModel } from './collab/model';
 import { CONTENT_TYPE, YGraphDoc } from './collab/ydoc';
 import { StudioDocument, StudioFactory } from './document/factory';
 import { CommandIDs, FACTORY, FILE_EXTENSION, FILE_TYPE, PLUGIN_ID, brepflowIcon, emptyGraph } from './tokens';
@@ -35,7 +37,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Open BrepFlow graphs (.bflow.json) in the BrepFlow Lab Studio.',
   autoStart: true,
   requires: [IRenderMimeRegistry, IJupyterWidgetRegistry],
-  optional: [ILauncher, IMainMenu, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, ICollaborativeContentProvider],
+  optional: [ILauncher, IMainMenu, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, ICollaborativeContentProvider, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
     rendermime: IRenderMimeRegistry,
@@ -45,7 +47,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     fileBrowser: IDefaultFileBrowser | null,
-    collaboration: ICollaborativeContentProvider | null
+    collaboration: ICollaborativeContentProvider | null,
+    notebooks: INotebookTracker | null
   ) => {
     const { commands, docRegistry, serviceManager } = app;
 
@@ -94,6 +97,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     docRegistry.addWidgetFactory(factory);
 
     const tracker = new WidgetTracker<StudioDocument>({ namespace: 'brepflow-studio' });
+    if (collaborative && collaboration && notebooks) {
+      // brepflow_lab.open(path) in a notebook joins the file's live document (collab/link.ts)
+      registerRoomLinks(notebooks, collaboration, path => {
+        const open = tracker.find(widget => widget.context.path === path);
+        return open && isGraphModel(open.context.model) ? open.context.model.sharedModel : undefined;
+      });
+    }
     factory.widgetCreated.connect((_, widget) => {
       widget.context.pathChanged.connect(() => void tracker.save(widget));
       void tracker.add(widget);

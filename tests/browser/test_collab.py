@@ -390,3 +390,35 @@ def test_a_write_from_outside_loses_nothing_and_no_room_crashes(lab: Lab, tabs: 
     assert Graph.from_json(final)["box"].params["height"] == 30
     log = lab.log.read_text()
     assert "Document Room Exception" not in log and "Traceback" not in log, log[-3000:]
+
+
+L_VALUE = "getattr(_brepflow_studio.model.document.parameters.get('L'), 'value', None)"
+
+
+def test_a_notebook_joins_the_live_document(lab: Lab, browser: Any, tabs: tuple[Tab, Tab]) -> None:
+    """``brepflow_lab.open(path)`` in a notebook (a third browser) attaches to the open document:
+    Python edits show in the tabs, and the tabs' edits show in Python."""
+    a, _ = tabs
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    runner = h.NotebookRunner(lab, page)
+    try:
+        cell = f"import brepflow_lab\nstudio = brepflow_lab.open({FILE!r})\nstudio"
+        notebook = runner.open("attach.ipynb", [cell])
+        notebook.wait_for("studio._replica is not None and studio._replica.joined", True, timeout=60)
+        notebook.run(
+            "studio.model.parameters.define('L', 150)\n"
+            "studio.model.add('Solid::Sphere', id='ball', radius=5, position=(0, 300))"
+        )
+        a.kernel.wait_for(L_VALUE, 150)
+        a.page.locator(f'{STUDIO} .react-flow__node[data-id="ball"]').wait_for(state="attached")
+        notebook.run("studio.model.parameters['L'] = 160")
+        a.kernel.wait_for(L_VALUE, 160)
+        # and the other way: a tab's edit reaches the notebook's Python
+        a.edit({"op": "set_param", "id": "box", "name": "width", "value": 88})
+        notebook.wait_for("studio.model['box'].params['width']", 88)
+        wait_saved(lab, lambda d: param_of(d, "box", "width") == 88 and any(n["id"] == "ball" for n in d["nodes"]))
+    finally:
+        runner.close()
+        context.close()
