@@ -346,6 +346,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
         f"--ServerApp.port={args.port}",
         # says in the server log whether graph files are shared live (brepflow_lab/collab/server.py)
         "--ServerApp.jpserver_extensions=brepflow_lab.collab.server=True",
+        # bound the shared documents' update store (jupyter-collaboration #430): a document's
+        # history is squashed into one update after an hour without edits
+        "--SQLiteYStore.squash_after_inactivity_of=3600",
     ]
     if (folder / "notebooks").is_dir():  # the project checkout: land in the design notebooks
         command.append("--LabApp.default_url=/lab/tree/notebooks")
