@@ -212,6 +212,9 @@ class BrepFlowSpawner(LocalProcessSpawner):
         args: list[str] = super().get_args()
         if not any("contents_manager_class" in a for a in args):
             args.append("--ServerApp.contents_manager_class=brepflow_lab.hub.disk.QuotaContentsManager")
+        if not any("disable_rtc" in a for a in args):
+            # real-time collaboration off until team co-editing lands (see hub/wiring.py)
+            args.append("--YDocExtension.disable_rtc=True")
         return args
 
     def make_preexec_fn(self, name: str) -> Callable[[], None]:

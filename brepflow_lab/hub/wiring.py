@@ -296,6 +296,12 @@ def apply(c: Any, settings: Settings) -> None:
     args = ["--ServerApp.jpserver_extensions=brepflow_lab.hub.server_ext=True"]
     # every spawner kind: clear disk-quota errors, and the graph versions each server handed out
     args.append("--ServerApp.contents_manager_class=brepflow_lab.hub.disk.QuotaContentsManager")
+    # Real-time collaboration stays off on the hub's servers until team co-editing lands
+    # (issue 13, item 8): with it on, a document is saved by the server's room, so a save past
+    # the disk quota no longer reaches the user as JupyterLab's "Disk quota exceeded" dialog
+    # (tests/hub/test_disk_quota_browser.py), and read-only viewers are not yet enforced on the
+    # room's websocket. Studio tabs then use the single-writer save path.
+    args.append("--YDocExtension.disable_rtc=True")
     if os.geteuid() == 0 and sp.kind in ("simple", "local"):
         args.append("--allow-root")  # these spawners run every server as the hub's user
     spawner.args = args + list(sp.args)
