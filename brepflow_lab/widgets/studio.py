@@ -468,8 +468,14 @@ class Studio(anywidget.AnyWidget):
 
     # -- undo / redo / save ---------------------------------------------------------------------
     def _restore(self, doc: GraphDocument) -> None:
+        self._adopt(doc, external=False)
+
+    def _adopt(self, doc: GraphDocument, *, external: bool) -> None:
+        """Make ``doc`` the Studio's graph (undo/redo, or the shared document moving on)."""
         with self._lock:
             before = self._doc
+            if external and doc == before:
+                return
             self._applying = True
             try:
                 self._model._set_document(doc)
@@ -477,7 +483,7 @@ class Studio(anywidget.AnyWidget):
                 self._applying = False
             self._doc = doc
         self._push_graph()
-        self._changed(change_kind(before, doc), external=False)
+        self._changed(change_kind(before, doc), external=external)
 
     # -- the shared document (collaborative Studio tabs; brepflow_lab.collab.replica) -------------
     def _share(self, doc: GraphDocument) -> None:
@@ -518,18 +524,7 @@ class Studio(anywidget.AnyWidget):
             self._follow(self._replica.document())
 
     def _follow(self, doc: GraphDocument) -> None:
-        with self._lock:
-            before = self._doc
-            if doc == before:
-                return
-            self._applying = True
-            try:
-                self._model._set_document(doc)
-            finally:
-                self._applying = False
-            self._doc = doc
-        self._push_graph()
-        self._changed(change_kind(before, doc), external=True)
+        self._adopt(doc, external=True)
 
     def _shared_step(self, redo: bool) -> bool:
         assert self._replica is not None
